@@ -36,31 +36,42 @@ public enum MattingError: Error, CustomStringConvertible {
 
 /// Turns photos of people into alpha mattes and cut-outs. Loads its networks once; `matte` may be
 /// called from several threads at once.
+///
+/// Stages: the semantic branch (selfie segmentation at network resolution), then edge-aware
+/// upsampling to the photo's resolution (guided filter), then the cut-out.
 public final class PortraitMatter: Sendable {
     public let threads: Int
+    public let segmenter: SelfieSegmenter
 
     /// - Parameters:
     ///   - modelDirectory: folder holding the model files (see `ModelFiles`).
     ///   - threads: cores each `matte` call may use.
     public init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws {
-        self.threads = threads
-        // STUB: replaced by the real pipeline.
+        self.threads = max(1, threads)
+        self.segmenter = try SelfieSegmenter(directory: modelDirectory)
     }
 
-    /// Mattes one photo (any channel count; alpha is flattened over white for inference).
+    /// Mattes one photo (any channel count; RGBA is flattened over white for inference, and the
+    /// cut-out takes the photo's own colours).
     public func matte(_ image: Image) throws -> Matte {
-        // STUB: alpha from luminance so callers can be built and tested before the networks land.
-        var alpha = Image(width: image.width, height: image.height, channels: 1)
-        var cutout = Image(width: image.width, height: image.height, channels: 4)
-        for index in 0..<image.pixelCount {
-            let value = image.pixels[index * image.channels]
-            alpha.pixels[index] = value
-            for channel in 0..<3 {
-                cutout.pixels[index * 4 + channel] = image.pixels[index * image.channels + min(channel, image.channels - 1)]
-            }
-            cutout.pixels[index * 4 + 3] = value
-        }
-        return Matte(alpha: alpha, cutout: cutout, timings: StageTimings())
+        var timings = StageTimings()
+        let clock = ContinuousClock()
+        var start = clock.now
+        let opaque = image.channels == 4 ? image.flattened(over: (255, 255, 255)) : image
+        let input = segmenter.inputTensor(for: opaque)
+        timings.preprocess = clock.now - start
+
+        start = clock.now
+        let output = try segmenter.plan.run([input], threads: threads)[0]
+        let probabilities = Plane(width: output.shape[2], height: output.shape[1], values: output.scalars)
+        timings.inference = clock.now - start
+
+        start = clock.now
+        let alpha = GuidedFilter.forImage(width: image.width, height: image.height)
+            .apply(input: probabilities, guide: opaque, threads: threads)
+        let cutout = Cutout.make(photo: image, alpha: alpha)
+        timings.postprocess = clock.now - start
+        return Matte(alpha: alpha.greyImage(), cutout: cutout, timings: timings)
     }
 }
 

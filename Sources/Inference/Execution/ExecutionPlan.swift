@@ -1,0 +1,245 @@
+/// A graph made ready to run for fixed input shapes: shapes inferred, kernels chosen and weights packed
+/// once, and every intermediate value given a place in one arena whose size is near the largest set of
+/// values alive at once (a value's space is reused after its last reader).
+///
+/// `run` keeps no state between calls, so one plan serves concurrent callers; each call allocates its
+/// own arena.
+public final class ExecutionPlan: @unchecked Sendable {
+    /// Where a step reads an operand.
+    enum Operand {
+        /// `count` floats at `offset` in the run's arena.
+        case arena(offset: Int, count: Int)
+        /// A constant tensor owned by the plan.
+        case constant(Int)
+    }
+
+    struct Step {
+        var node: String
+        var kernel: PreparedKernel
+        var inputs: [Operand]
+        var inputShapes: [[Int]]
+        /// Arena offsets of the outputs.
+        var outputs: [Int]
+        var outputShapes: [[Int]]
+    }
+
+    public let inputNames: [String]
+    public let inputShapes: [[Int]]
+    public let outputNames: [String]
+    public let outputShapes: [[Int]]
+    /// Floats in one run's arena.
+    public let arenaCount: Int
+    /// Multiply-adds of one run in convolutions.
+    public let multiplyAdds: Int
+
+    let steps: [Step]
+    let constants: [[Float]]
+    let inputOffsets: [Int]
+    let outputOperands: [Operand]
+
+    /// - Parameters:
+    ///   - graph: the model.
+    ///   - inputShapes: shapes for the graph's inputs, in order; nil keeps the shapes the file states.
+    ///   - reference: run every operator through its slow reference kernel (for testing).
+    public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false) throws(ModelError) {
+        var shapes = [[Int]?](repeating: nil, count: graph.values.count)
+        var constantIndex = [Int?](repeating: nil, count: graph.values.count)
+        var constants: [[Float]] = []
+        for (id, value) in graph.values.enumerated() {
+            if let constant = value.constant {
+                shapes[id] = constant.shape
+                constantIndex[id] = constants.count
+                constants.append(constant.scalars)
+            }
+        }
+        guard !graph.inputs.isEmpty, !graph.outputs.isEmpty else { throw .malformed("graph has no inputs or no outputs") }
+        for (position, id) in graph.inputs.enumerated() {
+            guard graph.values.indices.contains(id) else { throw .malformed("graph input \(id) out of range") }
+            let shape = givenShapes.map { position < $0.count ? $0[position] : [] } ?? graph.values[id].shape
+            guard let shape, !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
+                throw .invalidInput("input \(graph.values[id].name) needs a positive shape")
+            }
+            guard checkedCount(shape) != nil else { throw .invalidInput("input shape \(shape) too large") }
+            shapes[id] = shape
+        }
+
+        // Shapes, in node order.
+        var lastUse = [Int](repeating: -1, count: graph.values.count)
+        for (position, node) in graph.nodes.enumerated() {
+            var inputShapes: [[Int]] = []
+            for id in node.inputs {
+                guard graph.values.indices.contains(id), let shape = shapes[id] else {
+                    throw .malformed("node \(node.name) reads a value that is not produced before it")
+                }
+                inputShapes.append(shape)
+                lastUse[id] = position
+            }
+            let outputShapes = try ShapeInference.outputShapes(of: node, inputs: inputShapes)
+            guard outputShapes.count == node.outputs.count else {
+                throw .malformed("node \(node.name) has \(node.outputs.count) outputs, expected \(outputShapes.count)")
+            }
+            for (id, shape) in zip(node.outputs, outputShapes) {
+                guard graph.values.indices.contains(id), shapes[id] == nil else {
+                    throw .malformed("node \(node.name) writes value \(id) that is already defined or out of range")
+                }
+                guard shape.allSatisfy({ $0 > 0 }), let count = checkedCount(shape), count <= 1 << 30 else {
+                    throw .malformed("node \(node.name) output shape \(shape) is empty or too large")
+                }
+                shapes[id] = shape
+            }
+        }
+        for id in graph.outputs {
+            guard graph.values.indices.contains(id), shapes[id] != nil else { throw .malformed("graph output \(id) is never produced") }
+            lastUse[id] = Int.max
+        }
+
+        // Arena: first fit into freed blocks, 64-byte aligned.
+        var allocator = ArenaAllocator()
+        var offsets = [Int?](repeating: nil, count: graph.values.count)
+        func operand(_ id: Int) -> Operand {
+            if let index = constantIndex[id] { return .constant(index) }
+            return .arena(offset: offsets[id]!, count: shapes[id]!.reduce(1, *))
+        }
+        var inputOffsets: [Int] = []
+        for id in graph.inputs where constantIndex[id] == nil {
+            let offset = allocator.allocate(shapes[id]!.reduce(1, *))
+            offsets[id] = offset
+            inputOffsets.append(offset)
+        }
+        var steps: [Step] = []
+        var multiplyAdds = 0
+        for (position, node) in graph.nodes.enumerated() {
+            let inputShapes = node.inputs.map { shapes[$0]! }
+            let outputShapes = node.outputs.map { shapes[$0]! }
+            let kernel = try PreparedKernel(node: node, inputShapes: inputShapes, outputShapes: outputShapes,
+                                            constants: node.inputs.map { constantIndex[$0].map { constants[$0] } },
+                                            reference: reference)
+            multiplyAdds += kernel.multiplyAdds
+            let inputs = node.inputs.map(operand)
+            var outputs: [Int] = []
+            for id in node.outputs {
+                let offset = allocator.allocate(shapes[id]!.reduce(1, *))
+                offsets[id] = offset
+                outputs.append(offset)
+            }
+            steps.append(Step(node: node.name, kernel: kernel, inputs: inputs, inputShapes: inputShapes,
+                              outputs: outputs, outputShapes: outputShapes))
+            for id in Set(node.inputs) where lastUse[id] == position && constantIndex[id] == nil {
+                allocator.free(offsets[id]!, shapes[id]!.reduce(1, *))
+            }
+        }
+        self.steps = steps
+        self.constants = constants
+        self.inputOffsets = inputOffsets
+        self.outputOperands = graph.outputs.map(operand)
+        self.arenaCount = allocator.high
+        self.multiplyAdds = multiplyAdds
+        self.inputNames = graph.inputs.map { graph.values[$0].name }
+        self.inputShapes = graph.inputs.map { shapes[$0]! }
+        self.outputNames = graph.outputs.map { graph.values[$0].name }
+        self.outputShapes = graph.outputs.map { shapes[$0]! }
+    }
+
+    /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads` cores.
+    public func run(_ inputs: [Tensor], threads: Int = 1) throws(ModelError) -> [Tensor] {
+        guard inputs.count == inputOffsets.count else {
+            throw .invalidInput("expected \(inputOffsets.count) inputs, got \(inputs.count)")
+        }
+        for (tensor, shape) in zip(inputs, inputShapes) where tensor.shape != shape {
+            throw .invalidInput("input has shape \(tensor.shape), the plan expects \(shape)")
+        }
+        let arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
+        defer { arena.deallocate() }
+        for (tensor, offset) in zip(inputs, inputOffsets) {
+            tensor.scalars.withUnsafeBufferPointer { (arena + offset).update(from: $0.baseAddress!, count: $0.count) }
+        }
+        for step in steps {
+            execute(step, arena: arena, threads: threads)
+        }
+        return zip(outputOperands, outputShapes).map { operand, shape in
+            switch operand {
+            case .arena(let offset, let count):
+                Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: arena + offset, count: count)))
+            case .constant(let index):
+                Tensor(shape: shape, scalars: constants[index])
+            }
+        }
+    }
+
+    private func execute(_ step: Step, arena: UnsafeMutablePointer<Float>, threads: Int) {
+        var pointers: [UnsafePointer<Float>] = []
+        var pinned: [UnsafeBufferPointer<Float>] = []
+        for operand in step.inputs {
+            switch operand {
+            case .arena(let offset, let count):
+                pinned.append(UnsafeBufferPointer(start: arena + offset, count: count))
+            case .constant(let index):
+                // Constants are immutable arrays kept alive by the plan: their storage stays put.
+                pinned.append(constants[index].withUnsafeBufferPointer { $0 })
+            }
+        }
+        pointers = pinned.map { $0.baseAddress! }
+        let outputs = zip(step.outputs, step.outputShapes).map { offset, shape in
+            UnsafeMutableBufferPointer(start: arena + offset, count: shape.reduce(1, *))
+        }
+        step.kernel.run(inputs: pinned, inputShapes: step.inputShapes, outputs: outputs,
+                        outputShapes: step.outputShapes, threads: threads)
+        _ = pointers
+    }
+}
+
+/// Product of a shape, nil on overflow.
+func checkedCount(_ shape: [Int]) -> Int? {
+    var count = 1
+    for dimension in shape {
+        guard dimension >= 0 else { return nil }
+        let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+        if overflow { return nil }
+        count = product
+    }
+    return count
+}
+
+/// First-fit allocation of float ranges within an arena, in 16-float (64-byte) units.
+struct ArenaAllocator {
+    private var freeBlocks: [(offset: Int, count: Int)] = []
+    /// The arena's size so far.
+    private(set) var high = 0
+
+    private static func rounded(_ count: Int) -> Int { (max(count, 1) + 15) & ~15 }
+
+    mutating func allocate(_ count: Int) -> Int {
+        let size = Self.rounded(count)
+        if let index = freeBlocks.firstIndex(where: { $0.count >= size }) {
+            let block = freeBlocks[index]
+            if block.count == size { freeBlocks.remove(at: index) } else {
+                freeBlocks[index] = (block.offset + size, block.count - size)
+            }
+            return block.offset
+        }
+        // Grow the arena, merging a free block at its end.
+        if let last = freeBlocks.last, last.offset + last.count == high {
+            freeBlocks.removeLast()
+            high = last.offset + size
+            return last.offset
+        }
+        defer { high += size }
+        return high
+    }
+
+    mutating func free(_ offset: Int, _ count: Int) {
+        let size = Self.rounded(count)
+        freeBlocks.append((offset, size))
+        freeBlocks.sort { $0.offset < $1.offset }
+        var merged: [(offset: Int, count: Int)] = []
+        for block in freeBlocks {
+            if let last = merged.last, last.offset + last.count == block.offset {
+                merged[merged.count - 1].count += block.count
+            } else {
+                merged.append(block)
+            }
+        }
+        freeBlocks = merged
+    }
+}
