@@ -10,6 +10,8 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void
         if count > 0 { body(0..<count) }
         return
     }
+    // concurrentPerform returns only after every iteration has finished, so `body` outlives them all.
+    nonisolated(unsafe) let body = body
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
         let start = count * worker / workers
         let end = count * (worker + 1) / workers

@@ -1,0 +1,72 @@
+import Testing
+@testable import Inference
+
+@Suite struct ShapeInferenceTests {
+    func node(_ operation: Operation, inputs: Int = 2) -> Node {
+        Node(name: "n", operation: operation, inputs: Array(0..<inputs), outputs: [inputs])
+    }
+
+    @Test func sameConvolutionRoundsUp() throws {
+        let convolution = Operation.convolution(Convolution(strides: (2, 2), padding: .same))
+        let shapes = try ShapeInference.outputShapes(of: node(convolution), inputs: [[1, 257, 256, 3], [16, 3, 3, 3]])
+        #expect(shapes == [[1, 129, 128, 16]])
+        #expect(ShapeInference.paddingBefore(257, output: 129, kernel: 3, stride: 2, dilation: 1, padding: .same, vertical: true) == 1)
+        #expect(ShapeInference.paddingBefore(256, output: 128, kernel: 3, stride: 2, dilation: 1, padding: .same, vertical: true) == 0)
+    }
+
+    @Test func dilatedExplicitPadding() throws {
+        let convolution = Operation.convolution(Convolution(dilations: (4, 4), padding: .explicit(top: 4, left: 4, bottom: 4, right: 4)))
+        let shapes = try ShapeInference.outputShapes(of: node(convolution), inputs: [[1, 40, 30, 16], [8, 3, 3, 16]])
+        #expect(shapes == [[1, 40, 30, 8]])
+    }
+
+    @Test func groupedConvolutionChecksChannels() {
+        let depthwise = Operation.convolution(Convolution(padding: .same, groups: 16))
+        #expect(throws: ModelError.self) {
+            try ShapeInference.outputShapes(of: node(depthwise), inputs: [[1, 8, 8, 16], [16, 3, 3, 2]])
+        }
+        #expect((try? ShapeInference.outputShapes(of: node(depthwise), inputs: [[1, 8, 8, 16], [16, 3, 3, 1]])) == [[1, 8, 8, 16]])
+    }
+
+    @Test func ceilModePooling() {
+        // ONNX: 5 wide, kernel 2, stride 2, ceil -> 3 windows; floor -> 2.
+        #expect(ShapeInference.poolOutput(5, kernel: 2, stride: 2, padding: .valid, ceilMode: true, vertical: true) == 3)
+        #expect(ShapeInference.poolOutput(5, kernel: 2, stride: 2, padding: .valid, ceilMode: false, vertical: true) == 2)
+        #expect(ShapeInference.poolOutput(4, kernel: 2, stride: 2, padding: .valid, ceilMode: true, vertical: true) == 2)
+        // The last window would start in the trailing padding only: dropped.
+        #expect(ShapeInference.poolOutput(4, kernel: 2, stride: 2, padding: .explicit(top: 0, left: 0, bottom: 1, right: 1), ceilMode: true, vertical: true) == 2)
+    }
+
+    @Test func broadcasting() {
+        #expect(ShapeInference.broadcast([1, 8, 8, 16], [1, 1, 1, 16]) == [1, 8, 8, 16])
+        #expect(ShapeInference.broadcast([16], [2, 1, 1]) == [2, 1, 16])
+        #expect(ShapeInference.broadcast([3], [4]) == nil)
+    }
+
+    @Test func transposedSame() throws {
+        let transposed = Operation.transposedConvolution(TransposedConvolution(strides: (2, 2), padding: .same))
+        let shapes = try ShapeInference.outputShapes(of: node(transposed, inputs: 3), inputs: [[1, 128, 128, 16], [1, 2, 2, 16], [1]])
+        #expect(shapes == [[1, 256, 256, 1]])
+    }
+
+    @Test func meanKeepsDimensions() throws {
+        let shapes = try ShapeInference.outputShapes(of: node(.mean(axes: [1, -2], keepDimensions: true), inputs: 1), inputs: [[1, 9, 7, 5]])
+        #expect(shapes == [[1, 1, 1, 5]])
+    }
+}
+
+@Suite struct ArenaAllocatorTests {
+    @Test func reusesFreedSpace() {
+        var allocator = ArenaAllocator()
+        let a = allocator.allocate(100), b = allocator.allocate(50)
+        #expect(a == 0 && b == 112)
+        allocator.free(a, 100)
+        #expect(allocator.allocate(60) == 0)
+        #expect(allocator.allocate(40) == 64)
+        #expect(allocator.high == 176)
+        allocator.free(b, 50)
+        // A block larger than any free one grows the arena from the free tail.
+        #expect(allocator.allocate(200) == 112)
+        #expect(allocator.high == 320)
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+import Imaging
+@testable import Matting
+
+@Suite struct GuidedFilterTests {
+    @Test(arguments: [(1, 1, 0), (7, 5, 1), (13, 9, 3), (4, 20, 6)])
+    func boxMeanMatchesBruteForce(width: Int, height: Int, radius: Int) {
+        let values = (0..<width * height).map { Float(($0 * 37) % 11) }
+        let fast = GuidedFilter.boxMean(values, width: width, height: height, radius: radius)
+        for y in 0..<height {
+            for x in 0..<width {
+                var sum: Float = 0, count: Float = 0
+                for v in max(0, y - radius)...min(height - 1, y + radius) {
+                    for u in max(0, x - radius)...min(width - 1, x + radius) {
+                        sum += values[v * width + u]
+                        count += 1
+                    }
+                }
+                #expect(abs(fast[y * width + x] - sum / count) < 1e-4)
+            }
+        }
+    }
+
+    @Test func constantInputStaysConstant() {
+        let guide = Image(width: 40, height: 30, channels: 3, pixels: (0..<3600).map { UInt8(($0 * 7) % 256) })
+        let input = Plane(width: 10, height: 10, filling: 0.25)
+        let output = GuidedFilter(radius: 4, subsampling: 2).apply(input: input, guide: guide)
+        #expect(output.width == 40 && output.height == 30)
+        #expect(output.values.allSatisfy { abs($0 - 0.25) < 1e-3 })
+    }
+
+    /// A blurry mask over a sharp two-colour photo comes out with the photo's sharp edge.
+    @Test func edgeFollowsGuide() {
+        let width = 64, height = 32
+        var guide = Image(width: width, height: height, channels: 3)
+        for y in 0..<height { for x in 0..<width where x >= 30 {
+            let base = (y * width + x) * 3
+            guide.pixels[base] = 220; guide.pixels[base + 1] = 180; guide.pixels[base + 2] = 40
+        } }
+        // Coarse mask: a ramp over x 20...40.
+        var coarse = Plane(width: 16, height: 8)
+        for y in 0..<8 { for x in 0..<16 { coarse[x, y] = min(max((Float(x * 4) - 20) / 20, 0), 1) } }
+        let alpha = GuidedFilter(radius: 8, epsilon: 1e-4, subsampling: 1).apply(input: coarse, guide: guide)
+        #expect(alpha[25, 16] < 0.15)
+        #expect(alpha[34, 16] > 0.85)
+    }
+}
+
+@Suite struct SelfieWarpTests {
+    @Test func cornerToCornerSampling() {
+        // 2x1 source warped to 4x2: x samples at 0, 0.5, 1, 1.5 (the last half outside: 0).
+        let image = Image(width: 2, height: 1, channels: 1, pixels: [0, 255])
+        let warped = SelfieSegmenter.cornerWarp(image, width: 4, height: 2)
+        let red = stride(from: 0, to: warped.count, by: 3).map { warped[$0] }
+        #expect(red[0...3] == [0, 0.5, 1, 0.5])
+        // Row 1 samples y = 0.5: half of the row below is outside.
+        #expect(red[4...7] == [0, 0.25, 0.5, 0.25])
+    }
+}
