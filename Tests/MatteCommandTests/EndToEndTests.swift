@@ -5,8 +5,13 @@ import Matting
 import Testing
 @testable import MatteCommand
 
+/// Whether `PortraitMatter` can load its models from the default folder.
+private let modelsAvailable = (try? PortraitMatter(threads: 1)) != nil
+
 /// Runs the whole command in-process on small generated images (with whatever pipeline `Matting` holds).
-@Suite struct EndToEndTests {
+/// Skipped when the model files are missing (`scripts/fetch-assets` fetches them).
+@Suite(.enabled(if: modelsAvailable, "model files missing: run scripts/fetch-assets"))
+struct EndToEndTests {
     /// A `width` x `height` RGB gradient as PNG bytes.
     static func png(width: Int, height: Int) throws -> [UInt8] {
         var image = Image(width: width, height: height, channels: 3)
@@ -111,7 +116,8 @@ import Testing
         #expect(run.failed == 0)
         #expect(folder.contents() == ["stdin_alpha.png", "stdin_cutout.webp"])
         let cutout = try decode(folder.path + "/stdin_cutout.webp")
-        #expect((cutout.width, cutout.height, cutout.channels) == (6, 2, 4))
+        #expect((cutout.width, cutout.height) == (6, 2))
+        #expect(cutout.channels >= 3)  // a decoder may drop an alpha channel that is opaque everywhere
         let timings = run.console.output
         #expect(timings.hasPrefix("stdin: read "))
         for stage in ["decode", "pre-process", "inference", "post-process", "encode", "write"] {
