@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Matting
+
+/// `matte`: command-line options over the `Matting` library. Option names follow the BSHM inference
+/// script (`--input`, `--output_dir`) where it has them.
+@main
+struct MatteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matte",
+        abstract: "Cut people out of photos: writes an alpha matte and a cut-out for every image.",
+        discussion: """
+            With no --input, processes the sample portraits in \(ModelFiles.samplesDirectory) \
+            (fetched by \(ModelFiles.fetchCommand); $MATTE_SAMPLES overrides the folder), without its \
+            sub-folders unless --recursive.
+
+            OUTPUTS: for each input, <name>_alpha.png (8-bit grey matte: 255 person, 0 background) \
+            and <name>_cutout.png (RGBA, the photo's colours with the matte as straight, not \
+            premultiplied, alpha). With --format webp the cut-out is <name>_cutout.webp, lossless, so \
+            colours and alpha are stored exactly. Files are written whole under a temporary name and \
+            then renamed, so a failed input leaves no file; existing files of the same name are replaced.
+
+            NAMES: <name> is the input's file name without its extension; 'stdin' for standard input; \
+            for a URL, the last path segment without its extension (characters other than ASCII \
+            letters, digits, '-', '_' and '.' become '_'; leading '.', '-' and '_' are dropped), or \
+            'download'. When inputs share a name (ignoring \
+            case), those found in a folder are named by their path inside it with '_' between levels \
+            (photos/2024/x.jpg from '-i photos --recursive' becomes 2024_x); any still shared keep the \
+            name for the first in input order and get -2, -3, ... for the later ones.
+
+            FOLDERS: every .jpg, .jpeg, .png and .webp file in the folder (hidden files skipped), in \
+            name order; --recursive also takes sub-folders. Files named directly are read whatever \
+            their extension.
+
+            URLS: http and https only, at most 5 redirects, 30 s per download, at most \
+            --max-download-bytes; HTTP errors (status 400 and above) fail the input.
+
+            EXIT STATUS: 0 when every input succeeded, 1 when any failed (the others are still \
+            processed; each failure is reported as 'matte: <input>: <reason>'), 64 for usage errors.
+            """)
+
+    @Option(name: [.customShort("i"), .customLong("input")], parsing: .upToNextOption,
+            help: ArgumentHelp("Image file, folder, http(s) URL, or - for standard input. Repeatable, several values each.",
+                               valueName: "input"))
+    var inputs: [String] = []
+
+    @Flag(name: [.short, .long], help: "Also take images in sub-folders of folder inputs.")
+    var recursive = false
+
+    @Option(name: [.customShort("d"), .customLong("output-dir"), .customLong("output_dir")],
+            help: ArgumentHelp("Folder for results; created if missing.", valueName: "dir"))
+    var outputDirectory = "results"
+
+    @Option(help: "Cut-out file format: png, or webp (lossless, exact alpha).")
+    var format: CutoutFormat = .png
+
+    @Option(help: ArgumentHelp("Largest image accepted, in pixels (width x height); larger ones fail before decoding.",
+                               valueName: "count"))
+    var maxPixels = 50_000_000
+
+    @Option(help: ArgumentHelp("Largest download accepted, in bytes.", valueName: "bytes"))
+    var maxDownloadBytes = 50_000_000
+
+    @Option(help: ArgumentHelp("Cores used for inference (default: all).", valueName: "count"))
+    var threads: Int?
+
+    @Option(name: .customLong("models"),
+            help: ArgumentHelp("Folder holding the model files (default: $MATTE_MODELS, else \(ModelFiles.defaultDirectory)).",
+                               valueName: "dir"))
+    var modelDirectory: String?
+
+    @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, encode, write) in ms.")
+    var timings = false
+
+    func validate() throws {
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be at least 1") }
+        guard maxDownloadBytes > 0 else { throw ValidationError("--max-download-bytes must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard !outputDirectory.isEmpty else { throw ValidationError("--output-dir must not be empty") }
+        guard inputs.filter({ $0 == "-" }).count <= 1 else {
+            throw ValidationError("standard input (-) can be given only once")
+        }
+    }
+
+    func run() throws {
+        try run(console: .standard, standardInput: .standardInput)
+    }
+
+    /// Runs the batch; any failed input makes the exit status 1.
+    func run(console: Console, standardInput: FileHandle) throws {
+        if try runBatch(console: console, standardInput: standardInput) > 0 { throw ExitCode.failure }
+    }
+}
+
+extension CutoutFormat: ExpressibleByArgument {}
