@@ -33,7 +33,9 @@ public final class ExecutionPlan: @unchecked Sendable {
     public let multiplyAdds: Int
 
     let steps: [Step]
-    let constants: [[Float]]
+    /// Constant tensors, copied into storage the plan owns so their addresses stay fixed.
+    let constants: [UnsafeMutableBufferPointer<Float>]
+    let reference: Bool
     let inputOffsets: [Int]
     let outputOperands: [Operand]
 
@@ -129,7 +131,12 @@ public final class ExecutionPlan: @unchecked Sendable {
             }
         }
         self.steps = steps
-        self.constants = constants
+        self.reference = reference
+        self.constants = constants.map { values in
+            let storage = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values.count, 1))
+            _ = storage.initialize(from: values)
+            return storage
+        }
         self.inputOffsets = inputOffsets
         self.outputOperands = graph.outputs.map(operand)
         self.arenaCount = allocator.high
@@ -162,30 +169,28 @@ public final class ExecutionPlan: @unchecked Sendable {
             case .arena(let offset, let count):
                 Tensor(shape: shape, scalars: Array(UnsafeBufferPointer(start: arena + offset, count: count)))
             case .constant(let index):
-                Tensor(shape: shape, scalars: constants[index])
+                Tensor(shape: shape, scalars: Array(constants[index].prefix(shape.reduce(1, *))))
             }
         }
     }
 
+    deinit {
+        for storage in constants { storage.deallocate() }
+    }
+
     private func execute(_ step: Step, arena: UnsafeMutablePointer<Float>, threads: Int) {
-        var pointers: [UnsafePointer<Float>] = []
-        var pinned: [UnsafeBufferPointer<Float>] = []
-        for operand in step.inputs {
+        let inputs = zip(step.inputs, step.inputShapes).map { operand, shape in
             switch operand {
-            case .arena(let offset, let count):
-                pinned.append(UnsafeBufferPointer(start: arena + offset, count: count))
+            case .arena(let offset, let count): UnsafeBufferPointer(start: arena + offset, count: count)
             case .constant(let index):
-                // Constants are immutable arrays kept alive by the plan: their storage stays put.
-                pinned.append(constants[index].withUnsafeBufferPointer { $0 })
+                UnsafeBufferPointer(start: constants[index].baseAddress, count: shape.reduce(1, *))
             }
         }
-        pointers = pinned.map { $0.baseAddress! }
         let outputs = zip(step.outputs, step.outputShapes).map { offset, shape in
             UnsafeMutableBufferPointer(start: arena + offset, count: shape.reduce(1, *))
         }
-        step.kernel.run(inputs: pinned, inputShapes: step.inputShapes, outputs: outputs,
-                        outputShapes: step.outputShapes, threads: threads)
-        _ = pointers
+        step.kernel.run(inputs: inputs, inputShapes: step.inputShapes, outputs: outputs,
+                        outputShapes: step.outputShapes, threads: threads, reference: reference)
     }
 }
 

@@ -1,0 +1,139 @@
+/// One node's operator made ready to run at fixed shapes: padding resolved, weights packed,
+/// the fast kernel (or, for testing, the reference twin) chosen.
+enum PreparedKernel {
+    case convolution(PackedConvolution)
+    case referenceConvolution(ConvolutionGeometry, Activation, hasBias: Bool)
+    case transposedConvolution(TransposedConvolutionGeometry, hasBias: Bool)
+    case binary(BinaryOperator)
+    case activation(Activation)
+    case pool(Pooling.Kind, PoolingGeometry, Activation)
+    case mean(axes: [Int])
+    case resize(Resize)
+    case concatenate(axis: Int)
+
+    var multiplyAdds: Int {
+        switch self {
+        case .convolution(let packed): packed.geometry.multiplyAdds
+        case .referenceConvolution(let geometry, _, _): geometry.multiplyAdds
+        case .transposedConvolution(let geometry, _):
+            geometry.inputCount * geometry.kernelHeight * geometry.kernelWidth * geometry.outputChannels
+        default: 0
+        }
+    }
+
+    /// - Parameter constants: for each input, its contents when it is a constant.
+    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?],
+         reference: Bool) throws(ModelError) {
+        switch node.operation {
+        case .convolution(let convolution):
+            let x = inputShapes[0], weights = inputShapes[1], output = outputShapes[0]
+            let padTop = ShapeInference.paddingBefore(x[1], output: output[1], kernel: weights[1],
+                                                      stride: convolution.strides.height,
+                                                      dilation: convolution.dilations.height,
+                                                      padding: convolution.padding, vertical: true)
+            let padLeft = ShapeInference.paddingBefore(x[2], output: output[2], kernel: weights[2],
+                                                       stride: convolution.strides.width,
+                                                       dilation: convolution.dilations.width,
+                                                       padding: convolution.padding, vertical: false)
+            let geometry = ConvolutionGeometry(
+                batch: x[0], inputHeight: x[1], inputWidth: x[2], inputChannels: x[3],
+                outputHeight: output[1], outputWidth: output[2], outputChannels: output[3],
+                kernelHeight: weights[1], kernelWidth: weights[2],
+                strideHeight: convolution.strides.height, strideWidth: convolution.strides.width,
+                dilationHeight: convolution.dilations.height, dilationWidth: convolution.dilations.width,
+                padTop: padTop, padLeft: padLeft, groups: convolution.groups)
+            if reference {
+                self = .referenceConvolution(geometry, convolution.activation, hasBias: inputShapes.count > 2)
+            } else {
+                guard let weightValues = constants[1] else {
+                    throw .unsupported("node \(node.name): convolution weights must be constant")
+                }
+                let bias = constants.count > 2 ? constants[2] : nil
+                if inputShapes.count > 2, bias == nil {
+                    throw .unsupported("node \(node.name): convolution bias must be constant")
+                }
+                self = .convolution(PackedConvolution(weights: weightValues, bias: bias, geometry: geometry,
+                                                      activation: convolution.activation))
+            }
+        case .transposedConvolution(let transposed):
+            self = .transposedConvolution(
+                try TransposedConvolutionGeometry(inputShape: inputShapes[0], weightShape: inputShapes[1],
+                                                  attributes: transposed),
+                hasBias: inputShapes.count > 2)
+        case .binary(let binaryOperator):
+            self = .binary(binaryOperator)
+        case .activation(let activation):
+            self = .activation(activation)
+        case .pool(let pooling):
+            self = .pool(pooling.kind, try PoolingGeometry(inputShape: inputShapes[0], pooling: pooling),
+                         pooling.activation)
+        case .mean(let axes, _):
+            self = .mean(axes: axes)
+        case .resize(let resize):
+            self = .resize(resize)
+        case .concatenate(let axis):
+            self = .concatenate(axis: axis)
+        }
+    }
+
+    /// Runs the kernel. Buffers have the counts of the planned shapes.
+    func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
+             outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
+             reference: Bool) {
+        let output = outputs[0]
+        switch self {
+        case .convolution(let packed):
+            packed.run(input: inputs[0].baseAddress!, output: output.baseAddress!, threads: threads)
+        case .referenceConvolution(let geometry, let activation, let hasBias):
+            ReferenceKernels.convolution(input: inputs[0], weights: inputs[1], bias: hasBias ? inputs[2] : nil,
+                                         output: output, geometry: geometry, activation: activation)
+        case .transposedConvolution(let geometry, let hasBias):
+            let bias = hasBias ? inputs[2] : nil
+            if reference {
+                ReferenceKernels.transposedConvolution(input: inputs[0], weights: inputs[1], bias: bias,
+                                                       output: output, geometry: geometry)
+            } else {
+                transposedConvolution(input: inputs[0], weights: inputs[1], bias: bias, output: output,
+                                      geometry: geometry, threads: threads)
+            }
+        case .binary(let binaryOperator):
+            if reference {
+                ReferenceKernels.binary(binaryOperator, inputs[0], shape: inputShapes[0], inputs[1],
+                                        shape: inputShapes[1], output: output)
+            } else {
+                binary(binaryOperator, inputs[0], shape: inputShapes[0], inputs[1], shape: inputShapes[1],
+                       output: output, threads: threads)
+            }
+        case .activation(let activation):
+            if reference {
+                ReferenceKernels.activate(activation, input: inputs[0], output: output)
+            } else {
+                activate(activation, input: inputs[0], output: output, threads: threads)
+            }
+        case .pool(let kind, let geometry, let activation):
+            if reference {
+                ReferenceKernels.pool(kind, input: inputs[0], output: output, geometry: geometry, activation: activation)
+            } else {
+                pool(kind, input: inputs[0], output: output, geometry: geometry, activation: activation, threads: threads)
+            }
+        case .mean(let axes):
+            if reference {
+                ReferenceKernels.mean(inputs[0], shape: inputShapes[0], axes: axes, output: output)
+            } else {
+                mean(inputs[0], shape: inputShapes[0], axes: axes, output: output, threads: threads)
+            }
+        case .resize(let resize):
+            if reference {
+                ReferenceKernels.resize(resize, input: inputs[0], inputShape: inputShapes[0], output: output)
+            } else {
+                Inference.resize(resize, input: inputs[0], inputShape: inputShapes[0], output: output, threads: threads)
+            }
+        case .concatenate(let axis):
+            if reference {
+                ReferenceKernels.concatenate(inputs, shapes: inputShapes, axis: axis, output: output)
+            } else {
+                concatenate(inputs, shapes: inputShapes, axis: axis, output: output, threads: threads)
+            }
+        }
+    }
+}
