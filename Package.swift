@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "matte", targets: ["MatteCommand"]),
+        .executable(name: "matte-benchmark", targets: ["InferenceBenchmark"]),
         .library(name: "Matting", targets: ["Matting"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Imaging", targets: ["Imaging"]),
@@ -38,6 +39,9 @@ let package = Package(
         .executableTarget(name: "MatteCommand", dependencies: [
             "Matting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
+
+        /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
+        .executableTarget(name: "InferenceBenchmark", dependencies: ["Inference"], swiftSettings: native),
 
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),

@@ -1,0 +1,79 @@
+// Times our inference of a model file on a fixed input: warm-up, then repeated runs of the
+// execution plan alone (pre- and post-processing excluded), printing one JSON line per thread count:
+// {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "peak_rss_mb"}.
+//
+// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2]
+import Foundation
+import Inference
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("matte-benchmark: \(message)\n".utf8))
+    exit(1)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var runs = 50
+var threadCounts = [1, 2]
+var modelPath: String?
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--runs":
+        guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("--runs needs a positive number") }
+        runs = value
+        arguments.removeFirst()
+    case "--threads":
+        guard let value = arguments.first else { fail("--threads needs a list like 1,2") }
+        threadCounts = value.split(separator: ",").compactMap { Int($0) }
+        arguments.removeFirst()
+    default:
+        modelPath = argument
+    }
+}
+guard let modelPath else { fail("usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2]") }
+guard let data = FileManager.default.contents(atPath: modelPath) else { fail("cannot read \(modelPath)") }
+
+let plan: ExecutionPlan
+do {
+    let graph = try ModelReader.read([UInt8](data), name: modelPath)
+    plan = try ExecutionPlan(graph: graph)
+} catch {
+    fail("\(modelPath): \(error)")
+}
+
+// A deterministic input in [0, 1].
+var generator = UInt32(12345)
+let inputs = plan.inputShapes.map { shape in
+    Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in
+        generator = generator &* 1_664_525 &+ 1_013_904_223
+        return Float(generator >> 8) / Float(1 << 24)
+    })
+}
+
+/// Peak resident memory of this process, from /proc/self/status (VmHWM), in MB.
+func peakResidentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+        return kilobytes / 1024
+    }
+    return 0
+}
+
+let name = URL(fileURLWithPath: modelPath).lastPathComponent
+for threads in threadCounts {
+    for _ in 0..<5 { _ = try plan.run(inputs, threads: threads) }
+    var times: [Double] = []
+    let clock = ContinuousClock()
+    for _ in 0..<runs {
+        let start = clock.now
+        _ = try plan.run(inputs, threads: threads)
+        let elapsed = clock.now - start
+        times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+    }
+    times.sort()
+    let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+    let gflops = Double(plan.multiplyAdds) * 2 / (median * 1e-3) / 1e9
+    print(String(format: "{\"model\": \"%@\", \"runtime\": \"matte\", \"threads\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"runs\": %d, \"gflops\": %.1f, \"peak_rss_mb\": %.1f}",
+                 name, threads, median, times[0], runs, gflops, peakResidentMegabytes()))
+}
