@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <libexif/exif-data.h>
 #include <libexif/exif-loader.h>
 #include <libexif/exif-utils.h>

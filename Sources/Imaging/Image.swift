@@ -39,12 +39,15 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .empty: "empty file"
-        case .unsupportedFormat(let what): "not a supported image (JPEG, PNG or WebP): \(what)"
+        case .empty: return "empty file"
+        case .unsupportedFormat(let what): return "not a supported image (JPEG, PNG or WebP): \(what)"
         case .tooLarge(let width, let height, let limit):
-            "image is \(width)x\(height) (\(width * height) pixels), over the limit of \(limit) pixels"
-        case .corrupt(let what): "corrupt or truncated image: \(what)"
-        case .encodingFailed(let what): "could not encode image: \(what)"
+            // Sizes come from untrusted headers: their product may not fit in an Int.
+            let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+            let count = overflow ? "too many" : String(pixels)
+            return "image is \(width)x\(height) (\(count) pixels), over the limit of \(limit) pixels"
+        case .corrupt(let what): return "corrupt or truncated image: \(what)"
+        case .encodingFailed(let what): return "could not encode image: \(what)"
         }
     }
 }

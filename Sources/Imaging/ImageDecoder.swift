@@ -1,0 +1,53 @@
+/// How untrusted image bytes are decoded.
+public struct DecodeOptions: Sendable {
+    /// Most pixels (`width * height`) an image may declare. Checked from the header, before any pixel
+    /// memory is allocated. The default, 50 million, is a 8660x5773 photo: about 200 MB as RGBA.
+    public var pixelLimit: Int = 50_000_000
+    /// Rotate and flip the pixels as the file's EXIF orientation says (JPEG APP1, PNG eXIf, WebP EXIF).
+    public var applyOrientation = true
+
+    public init(pixelLimit: Int = 50_000_000, applyOrientation: Bool = true) {
+        self.pixelLimit = pixelLimit
+        self.applyOrientation = applyOrientation
+    }
+}
+
+/// Reads JPEG, PNG and WebP files into 8-bit `Image`s.
+public enum ImageDecoder {
+    /// Decodes JPEG, PNG or WebP bytes to 8-bit grey (1 channel), RGB (3) or RGBA (4, straight alpha).
+    ///
+    /// Channels by source: JPEG grey -> 1, colour and CMYK/YCCK -> 3; PNG grey -> 1, grey+alpha -> 4 (grey
+    /// repeated), palette -> 3 (4 with tRNS), RGB -> 3 (4 with tRNS), RGBA -> 4, 16-bit samples keep their high
+    /// byte; WebP -> 3, or 4 when it has alpha. Colour profiles and PNG gamma are not applied.
+    ///
+    /// The EXIF orientation (all eight) is applied when `options.applyOrientation` is set, so the result
+    /// is upright. Images over `options.pixelLimit` are refused from the header, before pixels are decoded.
+    /// Truncated files are errors: no partial image is returned.
+    public static func decode(_ bytes: [UInt8], options: DecodeOptions = .init()) throws(ImageError) -> Image {
+        guard !bytes.isEmpty else { throw .empty }
+        guard let format = ImageFormat.sniff(bytes) else {
+            throw .unsupportedFormat("unrecognised signature")
+        }
+        let decoded: DecodedImage = switch format {
+        case .jpeg: try JPEG.decode(bytes, pixelLimit: options.pixelLimit)
+        case .png: try PNG.decode(bytes, pixelLimit: options.pixelLimit)
+        case .webp: try WebP.decode(bytes, pixelLimit: options.pixelLimit)
+        }
+        return options.applyOrientation ? decoded.image.applying(decoded.orientation) : decoded.image
+    }
+}
+
+/// A codec's output: the stored pixels and how they should be turned to display upright.
+struct DecodedImage {
+    var image: Image
+    var orientation: Orientation
+}
+
+/// Refuses a declared size before any pixel memory is allocated.
+///
+/// - Throws: `tooLarge` when `width * height` exceeds `limit` (or overflows), `corrupt` for a zero side.
+func checkPixelLimit(width: Int, height: Int, limit: Int) throws(ImageError) {
+    guard width > 0, height > 0 else { throw .corrupt("header declares a \(width)x\(height) image") }
+    let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+    if overflow || pixels > limit { throw .tooLarge(width: width, height: height, limit: limit) }
+}
