@@ -93,7 +93,7 @@ enum PreparedKernel {
                 ReferenceKernels.transposedConvolution(input: inputs[0], weights: inputs[1], bias: bias,
                                                        output: output, geometry: geometry)
             } else {
-                transposedConvolution(input: inputs[0], weights: inputs[1], bias: bias, output: output,
+                Inference.transposedConvolution(input: inputs[0], weights: inputs[1], bias: bias, output: output,
                                       geometry: geometry, threads: threads)
             }
         case .binary(let binaryOperator):
@@ -101,26 +101,26 @@ enum PreparedKernel {
                 ReferenceKernels.binary(binaryOperator, inputs[0], shape: inputShapes[0], inputs[1],
                                         shape: inputShapes[1], output: output)
             } else {
-                binary(binaryOperator, inputs[0], shape: inputShapes[0], inputs[1], shape: inputShapes[1],
+                Inference.binary(binaryOperator, inputs[0], shape: inputShapes[0], inputs[1], shape: inputShapes[1],
                        output: output, threads: threads)
             }
         case .activation(let activation):
             if reference {
                 ReferenceKernels.activate(activation, input: inputs[0], output: output)
             } else {
-                activate(activation, input: inputs[0], output: output, threads: threads)
+                Inference.activate(activation, input: inputs[0], output: output, threads: threads)
             }
         case .pool(let kind, let geometry, let activation):
             if reference {
                 ReferenceKernels.pool(kind, input: inputs[0], output: output, geometry: geometry, activation: activation)
             } else {
-                pool(kind, input: inputs[0], output: output, geometry: geometry, activation: activation, threads: threads)
+                Inference.pool(kind, input: inputs[0], output: output, geometry: geometry, activation: activation, threads: threads)
             }
         case .mean(let axes):
             if reference {
                 ReferenceKernels.mean(inputs[0], shape: inputShapes[0], axes: axes, output: output)
             } else {
-                mean(inputs[0], shape: inputShapes[0], axes: axes, output: output, threads: threads)
+                Inference.mean(inputs[0], shape: inputShapes[0], axes: axes, output: output, threads: threads)
             }
         case .resize(let resize):
             if reference {
@@ -132,7 +132,7 @@ enum PreparedKernel {
             if reference {
                 ReferenceKernels.concatenate(inputs, shapes: inputShapes, axis: axis, output: output)
             } else {
-                concatenate(inputs, shapes: inputShapes, axis: axis, output: output, threads: threads)
+                Inference.concatenate(inputs, shapes: inputShapes, axis: axis, output: output, threads: threads)
             }
         }
     }
