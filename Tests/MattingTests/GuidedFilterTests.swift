@@ -37,12 +37,15 @@ import Imaging
             let base = (y * width + x) * 3
             guide.pixels[base] = 220; guide.pixels[base + 1] = 180; guide.pixels[base + 2] = 40
         } }
-        // Coarse mask: a ramp over x 20...40.
-        var coarse = Plane(width: 16, height: 8)
-        for y in 0..<8 { for x in 0..<16 { coarse[x, y] = min(max((Float(x * 4) - 20) / 20, 0), 1) } }
-        let alpha = GuidedFilter(radius: 8, epsilon: 1e-4, subsampling: 1).apply(input: coarse, guide: guide)
-        #expect(alpha[25, 16] < 0.15)
-        #expect(alpha[34, 16] > 0.85)
+        // Coarse mask: a ramp over x 22...38, centred on the edge.
+        var coarse = Plane(width: width, height: height)
+        for y in 0..<height { for x in 0..<width { coarse[x, y] = min(max((Float(x) - 22) / 16, 0), 1) } }
+        let alpha = GuidedFilter(radius: 4, epsilon: 1e-4, subsampling: 1).apply(input: coarse, guide: guide)
+        // The ramp rises 1/16 per pixel; the filtered alpha jumps at the photo's edge and is flatter than the ramp
+        // on either side of it.
+        #expect(alpha[30, 16] - alpha[29, 16] > 0.25)
+        #expect(abs(alpha[28, 16] - alpha[27, 16]) < 0.04)
+        #expect(abs(alpha[32, 16] - alpha[31, 16]) < 0.04)
     }
 }
 

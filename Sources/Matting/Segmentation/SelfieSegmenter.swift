@@ -70,14 +70,15 @@ public final class SelfieSegmenter: Sendable {
     static func cornerWarp(_ image: Image, width: Int, height: Int) -> [Float] {
         var result = [Float](repeating: 0, count: width * height * 3)
         let channels = image.channels
-        let scaleX = Float(image.width) / Float(width), scaleY = Float(image.height) / Float(height)
+        // Coordinates in double precision, as MediaPipe's warp computes its affine map.
+        let scaleX = Double(image.width) / Double(width), scaleY = Double(image.height) / Double(height)
         image.pixels.withUnsafeBufferPointer { pixels in
             for y in 0..<height {
-                let sourceY = Float(y) * scaleY
-                let y0 = Int(sourceY.rounded(.down)), fy = sourceY - Float(y0)
+                let sourceY = Double(y) * scaleY
+                let y0 = Int(sourceY.rounded(.down)), fy = Float(sourceY - Double(y0))
                 for x in 0..<width {
-                    let sourceX = Float(x) * scaleX
-                    let x0 = Int(sourceX.rounded(.down)), fx = sourceX - Float(x0)
+                    let sourceX = Double(x) * scaleX
+                    let x0 = Int(sourceX.rounded(.down)), fx = Float(sourceX - Double(x0))
                     for channel in 0..<3 {
                         let c = channels == 1 ? 0 : channel
                         func sample(_ sx: Int, _ sy: Int) -> Float {
