@@ -137,6 +137,8 @@ enum PNG {
                                color_type: UInt8(colorType.rawValue), compression_method: 0,
                                filter_method: 0, interlace_method: 0)
         var status = spng_set_option(context, SPNG_ENCODE_TO_BUFFER, 1)
+        // zlib level 3: a fifth of the default level's time for files ~5% larger (measured on cut-outs).
+        if status == 0 { status = spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, 3) }
         if status == 0 { status = spng_set_ihdr(context, &header) }
         if status == 0 {
             status = image.pixels.withUnsafeBytes { input in
