@@ -107,7 +107,7 @@ struct ModelMutator {
     /// `MATTE_FUZZ_ITERATIONS` sets the count per source for longer local runs (and lifts the time limit).
     @Test func damagedModelsNeverTrap() {
         #if DEBUG
-        var iterations = 2_000
+        var iterations = 1_000
         #else
         var iterations = 20_000
         #endif
