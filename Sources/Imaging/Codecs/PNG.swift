@@ -138,7 +138,7 @@ enum PNG {
                                filter_method: 0, interlace_method: 0)
         var status = spng_set_option(context, SPNG_ENCODE_TO_BUFFER, 1)
         // zlib level 3 with the Up filter on every row: on a 1920x1080 cut-out and its matte, a third
-        // of the time of the defaults (level 6, adaptive filters) and files 10% smaller.
+        // of the time of level 3 with adaptive filters, and files 9% smaller.
         if status == 0 { status = spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, 3) }
         if status == 0 {
             status = spng_set_option(context, SPNG_FILTER_CHOICE, Int32(SPNG_FILTER_CHOICE_UP.rawValue))

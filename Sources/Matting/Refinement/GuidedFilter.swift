@@ -75,26 +75,36 @@ public struct GuidedFilter: Sendable {
             coefficientB[index] = a2
             offset[index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
         }
-        let planes = [box(coefficientR), box(coefficientG), box(coefficientB), box(offset)].map {
-            Plane(width: lowWidth, height: lowHeight, values: $0)
-                .resized(width: guide.width, height: guide.height).values
-        }
+        let coefficients = [box(coefficientR), box(coefficientG), box(coefficientB), box(offset)]
 
-        // Apply at full resolution: q = a . I + b.
+        // Apply at full resolution, q = a . I + b, with a and b bilinearly upsampled on the fly.
         var result = Plane(width: guide.width, height: guide.height)
-        let channels = guide.channels
-        let pixelCount = guide.pixelCount
+        let channels = guide.channels, width = guide.width
+        let scaleX = Float(lowWidth) / Float(guide.width), scaleY = Float(lowHeight) / Float(guide.height)
+        let columns = (0..<guide.width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
         guide.pixels.withUnsafeBufferPointer { pixels in
             result.values.withUnsafeMutableBufferPointer { output in
                 let output = output
                 parallelFor(guide.height, threads: threads) { rows in
-                    for index in rows.lowerBound * guide.width..<min(rows.upperBound * guide.width, pixelCount) {
-                        let base = index * channels
-                        let r = Float(pixels[base]) / 255
-                        let g = channels >= 3 ? Float(pixels[base + 1]) / 255 : r
-                        let b = channels >= 3 ? Float(pixels[base + 2]) / 255 : r
-                        let value = planes[0][index] * r + planes[1][index] * g + planes[2][index] * b + planes[3][index]
-                        output[index] = min(max(value, 0), 1)
+                    var interpolated = [Float](repeating: 0, count: 4)
+                    for y in rows {
+                        let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
+                        let top = row.low * lowWidth, bottom = row.high * lowWidth
+                        for x in 0..<width {
+                            let column = columns[x]
+                            for plane in 0..<4 {
+                                let values = coefficients[plane]
+                                let upper = values[top + column.low] + (values[top + column.high] - values[top + column.low]) * column.weight
+                                let lower = values[bottom + column.low] + (values[bottom + column.high] - values[bottom + column.low]) * column.weight
+                                interpolated[plane] = upper + (lower - upper) * row.weight
+                            }
+                            let base = (y * width + x) * channels
+                            let r = Float(pixels[base]) / 255
+                            let g = channels >= 3 ? Float(pixels[base + 1]) / 255 : r
+                            let b = channels >= 3 ? Float(pixels[base + 2]) / 255 : r
+                            let value = interpolated[0] * r + interpolated[1] * g + interpolated[2] * b + interpolated[3]
+                            output[y * width + x] = min(max(value, 0), 1)
+                        }
                     }
                 }
             }
@@ -129,27 +139,34 @@ public struct GuidedFilter: Sendable {
         return result
     }
 
-    /// Box (area) downsample of the guide to three float planes in [0, 1] (grey replicated).
+    /// Box (area) downsample of the guide to three float planes in [0, 1] (grey replicated): each
+    /// low-resolution cell averages the photo pixels that map into it.
     static func areaDownsample(_ image: Image, width: Int, height: Int) -> [[Float]] {
-        var planes = [[Float]](repeating: [Float](repeating: 0, count: width * height), count: 3)
+        var sums = [Float](repeating: 0, count: width * height * 3)
         var counts = [Float](repeating: 0, count: width * height)
         let channels = image.channels
-        for y in 0..<image.height {
-            let lowY = y * height / image.height
-            for x in 0..<image.width {
-                let low = lowY * width + x * width / image.width
-                let base = (y * image.width + x) * channels
-                for channel in 0..<3 {
-                    planes[channel][low] += Float(image.pixels[base + (channels >= 3 ? channel : 0)])
+        let cellOfColumn = (0..<image.width).map { $0 * width / image.width }
+        image.pixels.withUnsafeBufferPointer { pixels in
+            sums.withUnsafeMutableBufferPointer { sums in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for y in 0..<image.height {
+                        let rowCell = (y * height / image.height) * width
+                        var base = y * image.width * channels
+                        for x in 0..<image.width {
+                            let cell = rowCell + cellOfColumn[x]
+                            let red = Float(pixels[base])
+                            sums[cell * 3] += red
+                            sums[cell * 3 + 1] += channels >= 3 ? Float(pixels[base + 1]) : red
+                            sums[cell * 3 + 2] += channels >= 3 ? Float(pixels[base + 2]) : red
+                            counts[cell] += 1
+                            base += channels
+                        }
+                    }
                 }
-                counts[low] += 1
             }
         }
-        for channel in 0..<3 {
-            for index in 0..<counts.count where counts[index] > 0 {
-                planes[channel][index] /= counts[index] * 255
-            }
+        return (0..<3).map { channel in
+            (0..<width * height).map { cell in counts[cell] > 0 ? sums[cell * 3 + channel] / (counts[cell] * 255) : 0 }
         }
-        return planes
     }
 }
