@@ -1,8 +1,8 @@
 // Times our inference of a model file on a fixed input: warm-up, then repeated runs of the
 // execution plan alone (pre- and post-processing excluded), printing one JSON line per thread count:
-// {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "peak_rss_mb"}.
+// {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "gflops", "peak_rss_mb", "samples_ms"}.
 //
-// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2]
+// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2] [--warmup N]
 import Foundation
 import Inference
 
@@ -13,6 +13,7 @@ func fail(_ message: String) -> Never {
 
 var arguments = Array(CommandLine.arguments.dropFirst())
 var runs = 50
+var warmup = 5
 var threadCounts = [1, 2]
 var modelPath: String?
 while !arguments.isEmpty {
@@ -21,6 +22,10 @@ while !arguments.isEmpty {
     case "--runs":
         guard let value = arguments.first.flatMap(Int.init), value > 0 else { fail("--runs needs a positive number") }
         runs = value
+        arguments.removeFirst()
+    case "--warmup":
+        guard let value = arguments.first.flatMap(Int.init), value >= 0 else { fail("--warmup needs a number") }
+        warmup = value
         arguments.removeFirst()
     case "--threads":
         guard let value = arguments.first else { fail("--threads needs a list like 1,2") }
@@ -62,7 +67,7 @@ func peakResidentMegabytes() -> Double {
 
 let name = URL(fileURLWithPath: modelPath).lastPathComponent
 for threads in threadCounts {
-    for _ in 0..<5 { _ = try plan.run(inputs, threads: threads) }
+    for _ in 0..<warmup { _ = try plan.run(inputs, threads: threads) }
     var times: [Double] = []
     let clock = ContinuousClock()
     for _ in 0..<runs {
@@ -74,6 +79,7 @@ for threads in threadCounts {
     times.sort()
     let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
     let gflops = Double(plan.multiplyAdds) * 2 / (median * 1e-3) / 1e9
-    print(String(format: "{\"model\": \"%@\", \"runtime\": \"matte\", \"threads\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"runs\": %d, \"gflops\": %.1f, \"peak_rss_mb\": %.1f}",
-                 name, threads, median, times[0], runs, gflops, peakResidentMegabytes()))
+    let samples = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+    print(String(format: "{\"model\": \"%@\", \"runtime\": \"matte\", \"threads\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"runs\": %d, \"gflops\": %.1f, \"peak_rss_mb\": %.1f, ",
+                 name, threads, median, times[0], runs, gflops, peakResidentMegabytes()) + "\"samples_ms\": [\(samples)]}")
 }

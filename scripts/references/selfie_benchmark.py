@@ -4,7 +4,7 @@
 For each model and each thread count, builds an Interpreter with `num_threads`, fills the input with
 seeded uniform noise in [0, 1), runs `invoke()` a few times to warm up, then times `invoke()` alone
 (no pre- or post-processing) over the given number of runs. Prints one JSON object per line:
-  {"model", "threads", "median_ms", "min_ms", "runs", "runtime_version"}
+  {"model", "threads", "median_ms", "min_ms", "runs", "runtime", "runtime_version", "samples_ms"}
 
 Usage: scripts/references/selfie_benchmark.py [--runs 50] [--warmup 10] [--threads 1 2]
                                               [--models selfie landscape]
@@ -74,7 +74,9 @@ def main():
                 "median_ms": round(statistics.median(times), 4),
                 "min_ms": round(min(times), 4),
                 "runs": arguments.runs,
-                "runtime_version": f"ai-edge-litert {version}",
+                "runtime": "ai-edge-litert (XNNPACK)",
+                "runtime_version": version,
+                "samples_ms": [round(t, 4) for t in times],
             }), flush=True)
 
 

@@ -5,7 +5,7 @@ For each thread count: a session with intra_op_num_threads = threads, inter_op_n
 sequential execution and all graph optimisations; the input is seeded standard-normal noise (the range of
 rembg's normalised input). A few warm-up runs, then `run()` alone is timed (no pre- or post-processing).
 Prints one JSON object per line:
-  {"model", "threads", "median_ms", "min_ms", "runs", "runtime_version"}
+  {"model", "threads", "median_ms", "min_ms", "runs", "runtime", "runtime_version", "samples_ms"}
 
 Usage: scripts/references/u2netp_benchmark.py [--runs 50] [--warmup 5] [--threads 1 2]
 Needs: scripts/fetch-assets (models) and scripts/references/venv. Other work on the machine skews the
@@ -73,7 +73,9 @@ def main():
             "median_ms": round(statistics.median(times), 3),
             "min_ms": round(min(times), 3),
             "runs": arguments.runs,
-            "runtime_version": f"onnxruntime {onnxruntime.__version__}",
+            "runtime": "onnxruntime",
+            "runtime_version": onnxruntime.__version__,
+            "samples_ms": [round(t, 4) for t in times],
         }), flush=True)
 
 
