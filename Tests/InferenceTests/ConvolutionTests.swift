@@ -220,6 +220,21 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         #expect(outputs[0] == outputs[1], "1 and 2 threads differ")
     }
 
+    /// The register tiles chosen for typical layers.
+    @Test func tileShapes() {
+        func shapes(_ test: ConvolutionCase) -> [PackedConvolution.TileShape] {
+            let g = test.geometry
+            return PackedConvolution(weights: [Float](repeating: 0, count: g.weightCount), bias: nil, geometry: g,
+                                     activation: .identity).blocks.map(\.shape)
+        }
+        #expect(shapes(padded((8, 8), (64, 16))) == [.pixels12x16])
+        #expect(shapes(padded((8, 8), (32, 64))) == [.pixels8x32, .pixels8x32])
+        #expect(shapes(padded((8, 8), (64, 40))) == [.pixels8x32, .pixels12x16])
+        #expect(shapes(padded((8, 8), (64, 1))) == [.pixels8x1])
+        #expect(shapes(same((8, 8), (16, 8), kernel: 1)) == [.pixels12x16])
+        #expect(shapes(same((8, 8), (6, 1), kernel: 1)) == [.pixels12x16])
+    }
+
     @Test func geometryResolvesPadding() {
         // TensorFlow SAME, stride 2, even input: 1 pixel of padding, all of it after.
         let even = ConvolutionGeometry(inputHeight: 256, inputWidth: 256, inputChannels: 3, outputChannels: 16,

@@ -13,7 +13,7 @@
 /// Pointwise and general sums run in register tiles (`ConvolutionTiles`) of 12 pixels x 16
 /// channels or 8 pixels x 32 channels against weights packed `[kernelRow][kernelColumn][input][tileWidth]`,
 /// zero-padded past the last output channel; layers with very few output channels and long
-/// input runs (a 64 -> 1 side output) use 4 pixels x 1 channel tiles vectorised along the input.
+/// input runs (a 64 -> 1 side output) use 8 pixels x 1 channel tiles vectorised along the input.
 /// Bias and activation are applied as each tile is stored.
 public final class PackedConvolution: Sendable {
     public let geometry: ConvolutionGeometry
@@ -46,13 +46,13 @@ public final class PackedConvolution: Sendable {
     }
 
     enum TileShape: Sendable {
-        case pixels12x16, pixels8x32, pixels4x1
+        case pixels12x16, pixels8x32, pixels8x1
 
         var pixels: Int {
             switch self {
             case .pixels12x16: 12
             case .pixels8x32: 8
-            case .pixels4x1: 4
+            case .pixels8x1: 8
             }
         }
 
@@ -60,7 +60,7 @@ public final class PackedConvolution: Sendable {
             switch self {
             case .pixels12x16: 16
             case .pixels8x32: 32
-            case .pixels4x1: 1
+            case .pixels8x1: 1
             }
         }
 
@@ -69,7 +69,7 @@ public final class PackedConvolution: Sendable {
             switch self {
             case .pixels12x16: ConvolutionTiles.tile12x16(source, weights: weights, target)
             case .pixels8x32: ConvolutionTiles.tile8x32(source, weights: weights, target)
-            case .pixels4x1: ConvolutionTiles.tile4x1(source, weights: weights, target)
+            case .pixels8x1: ConvolutionTiles.tile8x1(source, weights: weights, target)
             }
         }
     }
@@ -122,7 +122,7 @@ public final class PackedConvolution: Sendable {
             var column = 0
             while column < outputsPerGroup {
                 let remaining = outputsPerGroup - column
-                let shape: TileShape = narrow ? .pixels4x1 : remaining > 16 ? .pixels8x32 : .pixels12x16
+                let shape: TileShape = narrow ? .pixels8x1 : remaining > 16 ? .pixels8x32 : .pixels12x16
                 let block = ColumnBlock(shape: shape, inputChannel: group * inputsPerGroup,
                                         outputChannel: group * outputsPerGroup + column,
                                         channels: min(shape.width, remaining),

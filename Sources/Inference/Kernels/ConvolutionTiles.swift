@@ -50,17 +50,19 @@ enum ConvolutionTiles {
     }
 
     /// `activation` applied to every lane; identity, ReLU, ReLU6 and hard swish stay vectorised.
+    /// (Compare-and-select: the standard library's `pointwiseMin`/`pointwiseMax` run lane by lane.)
     @inline(__always)
     static func activate(_ x: Vector, _ activation: Activation) -> Vector {
         switch activation {
         case .identity:
             return x
         case .relu:
-            return pointwiseMax(x, Vector())
+            return x.replacing(with: 0, where: x .< 0)
         case .relu6:
-            return pointwiseMin(pointwiseMax(x, Vector()), Vector(repeating: 6))
+            return x.replacing(with: 0, where: x .< 0).replacing(with: 6, where: x .> 6)
         case .hardSwish:
-            let gate = pointwiseMin(pointwiseMax(x + 3, Vector()), Vector(repeating: 6))
+            let shifted = x + 3
+            let gate = shifted.replacing(with: 0, where: shifted .< 0).replacing(with: 6, where: shifted .> 6)
             return x * gate / 6
         case .sigmoid:
             var y = x
@@ -188,26 +190,29 @@ enum ConvolutionTiles {
         }
     }
 
-    // MARK: 4 pixels x 1 channel
+    // MARK: 8 pixels x 1 channel
 
-    /// 4 pixels x 1 output channel, vectorised along the input segments instead of the channels:
-    /// for layers with very few output channels (a 64 -> 1 side output), where a 16-channel tile
-    /// would waste most lanes. `weights`: `[row][segment][k]` (the OHWI order of one output channel).
-    /// `target.channels` must be 1.
+    /// 8 pixels x 1 output channel, vectorised along the input segments instead of the channels:
+    /// for layers with very few output channels and long input runs (a 64 -> 1 side output), where
+    /// a 16-channel tile would waste most lanes. `weights`: `[row][segment][k]` (the OHWI order of
+    /// one output channel). `target.channels` must be 1.
     @inline(never)
-    static func tile4x1(_ source: Source, weights: UnsafePointer<Float>, _ target: Target) {
+    static func tile8x1(_ source: Source, weights: UnsafePointer<Float>, _ target: Target) {
         let last = target.pixels - 1
         let s = source.pixelStride
         let o1 = min(1, last) * s, o2 = min(2, last) * s, o3 = min(3, last) * s
+        let o4 = min(4, last) * s, o5 = min(5, last) * s, o6 = min(6, last) * s, o7 = min(7, last) * s
         let length = source.segmentLength
         let vectorLength = length & ~15
         var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
-        var t0: Float = 0, t1: Float = 0, t2: Float = 0, t3: Float = 0
+        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        // Segment tails (lengths not a multiple of 16), one lane per pixel.
+        var tails = SIMD8<Float>()
         var w = weights
         for row in 0..<source.rowCount {
             var a = source.rows[row] + source.offset
             for _ in 0..<source.segmentCount {
-                let a0 = a, a1 = a + o1, a2 = a + o2, a3 = a + o3
+                let a0 = a, a1 = a + o1, a2 = a + o2, a3 = a + o3, a4 = a + o4, a5 = a + o5, a6 = a + o6, a7 = a + o7
                 var k = 0
                 while k < vectorLength {
                     let b = load(w + k)
@@ -215,24 +220,26 @@ enum ConvolutionTiles {
                     c1.addProduct(load(a1 + k), b)
                     c2.addProduct(load(a2 + k), b)
                     c3.addProduct(load(a3 + k), b)
+                    c4.addProduct(load(a4 + k), b)
+                    c5.addProduct(load(a5 + k), b)
+                    c6.addProduct(load(a6 + k), b)
+                    c7.addProduct(load(a7 + k), b)
                     k += 16
                 }
                 while k < length {
-                    let b = w[k]
-                    t0 += a0[k] * b; t1 += a1[k] * b; t2 += a2[k] * b; t3 += a3[k] * b
+                    let inputs = SIMD8<Float>(a0[k], a1[k], a2[k], a3[k], a4[k], a5[k], a6[k], a7[k])
+                    tails.addProduct(inputs, SIMD8<Float>(repeating: w[k]))
                     k += 1
                 }
                 w += length
                 a += source.segmentStride
             }
         }
-        let sums = (horizontalSum(c0) + t0, horizontalSum(c1) + t1,
-                    horizontalSum(c2) + t2, horizontalSum(c3) + t3)
-        let bias = target.bias[0]
-        let output = target.output, stride = target.pixelStride
-        output[0] = target.activation.apply(sums.0 + bias)
-        if target.pixels > 1 { output[stride] = target.activation.apply(sums.1 + bias) }
-        if target.pixels > 2 { output[2 * stride] = target.activation.apply(sums.2 + bias) }
-        if target.pixels > 3 { output[3 * stride] = target.activation.apply(sums.3 + bias) }
+        let sums = SIMD8<Float>(horizontalSum(c0), horizontalSum(c1), horizontalSum(c2), horizontalSum(c3),
+                                horizontalSum(c4), horizontalSum(c5), horizontalSum(c6), horizontalSum(c7))
+            + tails + SIMD8<Float>(repeating: target.bias[0])
+        for pixel in 0..<target.pixels {
+            target.output[pixel * target.pixelStride] = target.activation.apply(sums[pixel])
+        }
     }
 }
