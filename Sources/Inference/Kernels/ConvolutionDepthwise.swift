@@ -83,16 +83,9 @@ extension ConvolutionTiles {
                 a += source.segmentStride
             }
         }
-        let output = target.output, stride = target.pixelStride
-        finish(c0, bias: target.bias, activation: target.activation, output: output, channels: target.channels)
-        if target.pixels > 1 {
-            finish(c1, bias: target.bias, activation: target.activation, output: output + stride, channels: target.channels)
-        }
-        if target.pixels > 2 {
-            finish(c2, bias: target.bias, activation: target.activation, output: output + 2 * stride, channels: target.channels)
-        }
-        if target.pixels > 3 {
-            finish(c3, bias: target.bias, activation: target.activation, output: output + 3 * stride, channels: target.channels)
-        }
+        finishPixel(c0, 0, target)
+        if target.pixels > 1 { finishPixel(c1, 1, target) }
+        if target.pixels > 2 { finishPixel(c2, 2, target) }
+        if target.pixels > 3 { finishPixel(c3, 3, target) }
     }
 }
