@@ -36,4 +36,68 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     public var weightCount: Int { outputChannels * kernelHeight * kernelWidth * inputChannelsPerGroup }
     /// Multiply-adds of one run.
     public var multiplyAdds: Int { outputCount * kernelHeight * kernelWidth * inputChannelsPerGroup }
+
+    /// Builds the geometry of a convolution from its attributes, resolving `padding` as `Padding`
+    /// documents (TensorFlow SAME puts the smaller half of the padding first; VALID and explicit
+    /// pads round the output size down).
+    public init(batch: Int = 1, inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
+                kernelHeight: Int, kernelWidth: Int, strides: (height: Int, width: Int) = (1, 1),
+                dilations: (height: Int, width: Int) = (1, 1), padding: Padding, groups: Int = 1) {
+        func resolve(_ size: Int, _ kernel: Int, _ stride: Int, _ dilation: Int) -> (output: Int, before: Int) {
+            let reach = (kernel - 1) * dilation + 1
+            switch padding {
+            case .valid:
+                return (size >= reach ? (size - reach) / stride + 1 : 0, 0)
+            case .same:
+                let output = (size + stride - 1) / stride
+                let total = max((output - 1) * stride + reach - size, 0)
+                return (output, total / 2)
+            case .explicit:
+                return (0, 0)
+            }
+        }
+        var height = resolve(inputHeight, kernelHeight, strides.height, dilations.height)
+        var width = resolve(inputWidth, kernelWidth, strides.width, dilations.width)
+        if case .explicit(let top, let left, let bottom, let right) = padding {
+            let reachHeight = (kernelHeight - 1) * dilations.height + 1
+            let reachWidth = (kernelWidth - 1) * dilations.width + 1
+            let spanHeight = inputHeight + top + bottom - reachHeight
+            let spanWidth = inputWidth + left + right - reachWidth
+            height = (spanHeight >= 0 ? spanHeight / strides.height + 1 : 0, top)
+            width = (spanWidth >= 0 ? spanWidth / strides.width + 1 : 0, left)
+        }
+        self.init(batch: batch, inputHeight: inputHeight, inputWidth: inputWidth, inputChannels: inputChannels,
+                  outputHeight: height.output, outputWidth: width.output, outputChannels: outputChannels,
+                  kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+                  strideHeight: strides.height, strideWidth: strides.width,
+                  dilationHeight: dilations.height, dilationWidth: dilations.width,
+                  padTop: height.before, padLeft: width.before, groups: groups)
+    }
+
+    /// Why these sizes cannot describe a convolution, or nil when they can: every size positive,
+    /// pads not negative, channels divisible by `groups`. Model readers turn a reason into a
+    /// `ModelError`; kernels treat an invalid geometry as a programming error.
+    public var invalidReason: String? {
+        if batch < 1 || inputHeight < 1 || inputWidth < 1 || inputChannels < 1 {
+            return "convolution input [\(batch), \(inputHeight), \(inputWidth), \(inputChannels)] is empty"
+        }
+        if outputHeight < 1 || outputWidth < 1 || outputChannels < 1 {
+            return "convolution output [\(batch), \(outputHeight), \(outputWidth), \(outputChannels)] is empty"
+        }
+        if kernelHeight < 1 || kernelWidth < 1 { return "convolution kernel \(kernelHeight)x\(kernelWidth) is empty" }
+        if strideHeight < 1 || strideWidth < 1 { return "convolution strides \(strideHeight)x\(strideWidth) are not positive" }
+        if dilationHeight < 1 || dilationWidth < 1 {
+            return "convolution dilations \(dilationHeight)x\(dilationWidth) are not positive"
+        }
+        if padTop < 0 || padLeft < 0 { return "convolution pads \(padTop), \(padLeft) are negative" }
+        if groups < 1 || inputChannels % groups != 0 || outputChannels % groups != 0 {
+            return "\(inputChannels) input and \(outputChannels) output channels do not split into \(groups) groups"
+        }
+        return nil
+    }
+
+    /// Traps with `invalidReason` if there is one.
+    func validate() {
+        if let reason = invalidReason { preconditionFailure(reason) }
+    }
 }

@@ -1,0 +1,189 @@
+/// A 2-D convolution with its weights repacked once, when the execution plan is built, for the
+/// fastest inner loop its geometry allows. `run` keeps no state between calls and writes only its
+/// output, so one instance serves concurrent callers.
+///
+/// Input and output are NHWC float32, weights OHWI (see `ConvolutionGeometry`). The strategy is
+/// chosen from the geometry:
+/// - *pointwise* (1x1, stride 1, no padding, one group): a GEMM `[pixels x inputChannels] x
+///   [inputChannels x outputChannels]` over the flattened pixels, reading the input in place;
+/// - *depthwise* (`groups == inputChannels == outputChannels`): vectorised over channels, 16 at a time;
+/// - *general* (any other kernel size, stride, dilation, padding or grouping): implicit GEMM, each
+///   output row summed straight from the few input rows it reads, held with their zero padding in
+///   a small ring (`ConvolutionRows`); no im2col buffer.
+/// Pointwise and general sums run in register tiles (`ConvolutionTiles`) of 12 pixels x 16
+/// channels or 8 pixels x 32 channels against weights packed `[kernelRow][kernelColumn][input][tileWidth]`,
+/// zero-padded past the last output channel; layers with very few output channels and long
+/// input runs (a 64 -> 1 side output) use 8 pixels x 1 channel tiles vectorised along the input.
+/// Bias and activation are applied as each tile is stored.
+public final class PackedConvolution: Sendable {
+    public let geometry: ConvolutionGeometry
+    public let activation: Activation
+    let strategy: Strategy
+    /// The output channel blocks of the pointwise and general strategies, in output order.
+    let blocks: [ColumnBlock]
+    /// Pointwise and general: each block's weights at its `weightOffset`. Depthwise:
+    /// `[channels / 16 rounded up][kernelHeight][kernelWidth][16]`.
+    let packedWeights: [Float]
+    /// Pointwise and general: each block's biases at its `biasOffset`, one per tile column.
+    /// Depthwise: one per channel, padded to a multiple of 16. Zeros when the layer has no bias.
+    let packedBias: [Float]
+
+    enum Strategy: Sendable, Equatable {
+        case pointwise, depthwise, general
+    }
+
+    /// Output channels computed by one tile shape, all within one group.
+    struct ColumnBlock: Sendable {
+        var shape: TileShape
+        /// First input channel of the block's group.
+        var inputChannel: Int
+        /// First output channel the block writes.
+        var outputChannel: Int
+        /// Output channels it writes, at most `shape.width`.
+        var channels: Int
+        var weightOffset: Int
+        var biasOffset: Int
+    }
+
+    enum TileShape: Sendable {
+        case pixels12x16, pixels8x32, pixels8x1
+
+        var pixels: Int {
+            switch self {
+            case .pixels12x16: 12
+            case .pixels8x32: 8
+            case .pixels8x1: 8
+            }
+        }
+
+        var width: Int {
+            switch self {
+            case .pixels12x16: 16
+            case .pixels8x32: 32
+            case .pixels8x1: 1
+            }
+        }
+
+        @inline(__always)
+        func run(_ source: ConvolutionTiles.Source, weights: UnsafePointer<Float>, _ target: ConvolutionTiles.Target) {
+            switch self {
+            case .pixels12x16: ConvolutionTiles.tile12x16(source, weights: weights, target)
+            case .pixels8x32: ConvolutionTiles.tile8x32(source, weights: weights, target)
+            case .pixels8x1: ConvolutionTiles.tile8x1(source, weights: weights, target)
+            }
+        }
+    }
+
+    /// - Parameters:
+    ///   - weights: OHWI `[outputChannels, kernelHeight, kernelWidth, inputChannels / groups]`.
+    ///   - bias: `[outputChannels]`, or nil for none.
+    public init(weights: [Float], bias: [Float]?, geometry: ConvolutionGeometry, activation: Activation) {
+        geometry.validate()
+        precondition(weights.count == geometry.weightCount,
+                     "convolution weights hold \(weights.count) floats, the geometry needs \(geometry.weightCount)")
+        precondition(bias.map { $0.count == geometry.outputChannels } ?? true,
+                     "convolution bias holds \(bias?.count ?? 0) floats, the geometry needs \(geometry.outputChannels)")
+        self.geometry = geometry
+        self.activation = activation
+        let g = geometry
+        if g.groups > 1 && g.groups == g.inputChannels && g.groups == g.outputChannels {
+            strategy = .depthwise
+            blocks = []
+            let vectors = (g.outputChannels + 15) / 16
+            let taps = g.kernelHeight * g.kernelWidth
+            var packed = [Float](repeating: 0, count: vectors * taps * 16)
+            for channel in 0..<g.outputChannels {
+                for tap in 0..<taps {
+                    packed[((channel / 16) * taps + tap) * 16 + channel % 16] = weights[channel * taps + tap]
+                }
+            }
+            packedWeights = packed
+            var paddedBias = [Float](repeating: 0, count: vectors * 16)
+            if let bias { paddedBias.replaceSubrange(0..<bias.count, with: bias) }
+            packedBias = paddedBias
+            return
+        }
+
+        let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideHeight == 1 && g.strideWidth == 1
+            && g.padTop == 0 && g.padLeft == 0 && g.outputHeight == g.inputHeight && g.outputWidth == g.inputWidth
+            && g.groups == 1
+        strategy = pointwise ? .pointwise : .general
+        let inputsPerGroup = g.inputChannelsPerGroup
+        let outputsPerGroup = g.outputChannelsPerGroup
+        let reduction = g.kernelHeight * g.kernelWidth * inputsPerGroup
+        // Few output channels and long contiguous input runs: sum along the input instead.
+        let narrow = outputsPerGroup <= 8 && PackedConvolution.segments(g).length >= 16
+            && reduction >= 32 * outputsPerGroup
+
+        var blocks: [ColumnBlock] = []
+        var packed: [Float] = []
+        var packedBias: [Float] = []
+        for group in 0..<g.groups {
+            var column = 0
+            while column < outputsPerGroup {
+                let remaining = outputsPerGroup - column
+                let shape: TileShape = narrow ? .pixels8x1 : remaining > 16 ? .pixels8x32 : .pixels12x16
+                let block = ColumnBlock(shape: shape, inputChannel: group * inputsPerGroup,
+                                        outputChannel: group * outputsPerGroup + column,
+                                        channels: min(shape.width, remaining),
+                                        weightOffset: packed.count, biasOffset: packedBias.count)
+                blocks.append(block)
+                let width = shape.width
+                var blockWeights = [Float](repeating: 0, count: reduction * width)
+                var blockBias = [Float](repeating: 0, count: width)
+                for j in 0..<block.channels {
+                    let output = block.outputChannel + j
+                    for k in 0..<reduction {
+                        blockWeights[k * width + j] = weights[output * reduction + k]
+                    }
+                    blockBias[j] = bias?[output] ?? 0
+                }
+                packed += blockWeights
+                packedBias += blockBias
+                column += block.channels
+            }
+        }
+        self.blocks = blocks
+        packedWeights = packed
+        self.packedBias = packedBias
+    }
+
+    /// How one kernel row of the general strategy splits into runs of consecutive input floats:
+    /// all kernel columns at once when they touch (dilation 1, one group), else one run per column.
+    static func segments(_ g: ConvolutionGeometry) -> (count: Int, length: Int, stride: Int) {
+        if g.kernelWidth == 1 || (g.dilationWidth == 1 && g.groups == 1) {
+            return (1, g.kernelWidth * g.inputChannelsPerGroup, 0)
+        }
+        return (g.kernelWidth, g.inputChannelsPerGroup, g.dilationWidth * g.inputChannels)
+    }
+
+    /// Computes the convolution.
+    /// - Parameters:
+    ///   - input: `geometry.inputCount` floats, NHWC.
+    ///   - output: `geometry.outputCount` floats, NHWC; must not overlap `input`.
+    ///   - threads: cores to use at most (work is split by output rows, or pixel ranges when
+    ///     pointwise; small layers use fewer).
+    public func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int) {
+        // A million multiply-adds take tens of microseconds: less is not worth waking a thread.
+        run(input: input, output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
+    }
+
+    /// `run`, giving each thread at least `multiplyAddsPerThread` of work.
+    func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int,
+             multiplyAddsPerThread: Int) {
+        let workers = max(1, min(threads, geometry.multiplyAdds / max(multiplyAddsPerThread, 1)))
+        packedWeights.withUnsafeBufferPointer { weights in
+            packedBias.withUnsafeBufferPointer { bias in
+                guard let weights = weights.baseAddress, let bias = bias.baseAddress else { return }
+                switch strategy {
+                case .pointwise:
+                    runPointwise(input: input, output: output, weights: weights, bias: bias, threads: workers)
+                case .general:
+                    runGeneral(input: input, output: output, weights: weights, bias: bias, threads: workers)
+                case .depthwise:
+                    runDepthwise(input: input, output: output, weights: weights, bias: bias, threads: workers)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,262 @@
+/// Register-blocked inner kernels shared by the convolution strategies of `PackedConvolution`.
+///
+/// A *tile* computes a few output pixels of one output row (or of the flattened pixel list of a
+/// 1x1 convolution) times 16 or 32 output channels, keeping every sum in an AVX-512 register:
+/// each step broadcasts one input value per pixel and multiplies it into one or two 16-lane weight
+/// vectors (the outer-product formulation of a GEMM micro-kernel, with the input read in place,
+/// not packed). Sums run over `rowCount` kernel rows, each made of `segmentCount` runs of
+/// `segmentLength` consecutive input floats; the packed weights follow the same order.
+enum ConvolutionTiles {
+    typealias Vector = SIMD16<Float>
+
+    /// Where a tile reads its input.
+    struct Source {
+        /// One pointer per kernel row taking part, each to the start of an input row.
+        var rows: UnsafePointer<UnsafePointer<Float>>
+        var rowCount: Int
+        /// Floats from a row's start to the first float the tile's first pixel reads.
+        var offset: Int
+        /// Floats between the inputs of two neighbouring output pixels of the tile.
+        var pixelStride: Int
+        var segmentCount: Int
+        /// Floats between the starts of two segments of one kernel row.
+        var segmentStride: Int
+        var segmentLength: Int
+    }
+
+    /// Where a tile writes its results.
+    struct Target {
+        /// The tile's first pixel, first channel.
+        var output: UnsafeMutablePointer<Float>
+        /// Floats between two neighbouring output pixels (the output channel count).
+        var pixelStride: Int
+        /// Pixels to write, 1 up to the tile's height; missing pixels recompute the last one.
+        var pixels: Int
+        /// Channels to write, 1 up to the tile's width; the packing zero-fills the rest.
+        var channels: Int
+        /// One bias per tile column.
+        var bias: UnsafePointer<Float>
+        var activation: Activation
+    }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Float>) -> Vector {
+        UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func store(_ vector: Vector, _ pointer: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Vector.self)
+    }
+
+    /// `activation` applied to every lane; identity, ReLU, ReLU6 and hard swish stay vectorised.
+    /// (Compare-and-select: the standard library's `pointwiseMin`/`pointwiseMax` run lane by lane.)
+    @inline(__always)
+    static func activate(_ x: Vector, _ activation: Activation) -> Vector {
+        switch activation {
+        case .identity:
+            return x
+        case .relu:
+            return x.replacing(with: 0, where: x .< 0)
+        case .relu6:
+            return x.replacing(with: 0, where: x .< 0).replacing(with: 6, where: x .> 6)
+        case .hardSwish:
+            let shifted = x + 3
+            let gate = shifted.replacing(with: 0, where: shifted .< 0).replacing(with: 6, where: shifted .> 6)
+            return x * gate / 6
+        case .sigmoid:
+            var y = x
+            for lane in 0..<Vector.scalarCount { y[lane] = activation.apply(x[lane]) }
+            return y
+        }
+    }
+
+    /// Adds `bias`, applies the activation and writes the first `channels` lanes to `output`.
+    @inline(__always)
+    static func finish(_ sum: Vector, bias: UnsafePointer<Float>, activation: Activation,
+                       output: UnsafeMutablePointer<Float>, channels: Int) {
+        let value = activate(sum + load(bias), activation)
+        if channels >= Vector.scalarCount {
+            store(value, output)
+        } else {
+            for lane in 0..<channels { output[lane] = value[lane] }
+        }
+    }
+
+    /// Finishes pixel `pixel` of a 16-channel tile.
+    @inline(__always)
+    static func finishPixel(_ sum: Vector, _ pixel: Int, _ target: Target) {
+        finish(sum, bias: target.bias, activation: target.activation,
+               output: target.output + pixel * target.pixelStride, channels: target.channels)
+    }
+
+    /// Finishes pixel `pixel` of a 32-channel tile: `low` holds channels 0 ..< 16, `high` 16 ..< 32.
+    @inline(__always)
+    static func finishPixel(_ low: Vector, _ high: Vector, _ pixel: Int, _ target: Target) {
+        let output = target.output + pixel * target.pixelStride
+        finish(low, bias: target.bias, activation: target.activation, output: output,
+               channels: min(target.channels, 16))
+        if target.channels > 16 {
+            finish(high, bias: target.bias + 16, activation: target.activation, output: output + 16,
+                   channels: target.channels - 16)
+        }
+    }
+
+    /// Sum of the 16 lanes as a fixed pairwise tree (the same order for every pixel).
+    @inline(__always)
+    static func horizontalSum(_ x: Vector) -> Float {
+        let eight = x.lowHalf + x.highHalf
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+
+    // MARK: 12 pixels x 16 channels
+
+    /// 12 pixels x 16 channels. `weights`: `[row][segment][k][16]`.
+    @inline(never)
+    static func tile12x16(_ source: Source, weights: UnsafePointer<Float>, _ target: Target) {
+        let last = target.pixels - 1
+        let s = source.pixelStride
+        let o1 = min(1, last) * s, o2 = min(2, last) * s, o3 = min(3, last) * s
+        let o4 = min(4, last) * s, o5 = min(5, last) * s, o6 = min(6, last) * s, o7 = min(7, last) * s
+        let o8 = min(8, last) * s, o9 = min(9, last) * s, o10 = min(10, last) * s, o11 = min(11, last) * s
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+        var c6 = Vector(), c7 = Vector(), c8 = Vector(), c9 = Vector(), c10 = Vector(), c11 = Vector()
+        var w = weights
+        for row in 0..<source.rowCount {
+            var a = source.rows[row] + source.offset
+            for _ in 0..<source.segmentCount {
+                let a0 = a, a1 = a + o1, a2 = a + o2, a3 = a + o3, a4 = a + o4, a5 = a + o5
+                let a6 = a + o6, a7 = a + o7, a8 = a + o8, a9 = a + o9, a10 = a + o10, a11 = a + o11
+                for k in 0..<source.segmentLength {
+                    let b = load(w)
+                    w += 16
+                    c0.addProduct(Vector(repeating: a0[k]), b)
+                    c1.addProduct(Vector(repeating: a1[k]), b)
+                    c2.addProduct(Vector(repeating: a2[k]), b)
+                    c3.addProduct(Vector(repeating: a3[k]), b)
+                    c4.addProduct(Vector(repeating: a4[k]), b)
+                    c5.addProduct(Vector(repeating: a5[k]), b)
+                    c6.addProduct(Vector(repeating: a6[k]), b)
+                    c7.addProduct(Vector(repeating: a7[k]), b)
+                    c8.addProduct(Vector(repeating: a8[k]), b)
+                    c9.addProduct(Vector(repeating: a9[k]), b)
+                    c10.addProduct(Vector(repeating: a10[k]), b)
+                    c11.addProduct(Vector(repeating: a11[k]), b)
+                }
+                a += source.segmentStride
+            }
+        }
+        // Explicit stores: a closure capturing the sums would keep them in memory, not registers.
+        finishPixel(c0, 0, target)
+        if target.pixels > 1 { finishPixel(c1, 1, target) }
+        if target.pixels > 2 { finishPixel(c2, 2, target) }
+        if target.pixels > 3 { finishPixel(c3, 3, target) }
+        if target.pixels > 4 { finishPixel(c4, 4, target) }
+        if target.pixels > 5 { finishPixel(c5, 5, target) }
+        if target.pixels > 6 { finishPixel(c6, 6, target) }
+        if target.pixels > 7 { finishPixel(c7, 7, target) }
+        if target.pixels > 8 { finishPixel(c8, 8, target) }
+        if target.pixels > 9 { finishPixel(c9, 9, target) }
+        if target.pixels > 10 { finishPixel(c10, 10, target) }
+        if target.pixels > 11 { finishPixel(c11, 11, target) }
+    }
+
+    // MARK: 8 pixels x 32 channels
+
+    /// 8 pixels x 32 channels. `weights`: `[row][segment][k][32]`.
+    @inline(never)
+    static func tile8x32(_ source: Source, weights: UnsafePointer<Float>, _ target: Target) {
+        let last = target.pixels - 1
+        let s = source.pixelStride
+        let o1 = min(1, last) * s, o2 = min(2, last) * s, o3 = min(3, last) * s
+        let o4 = min(4, last) * s, o5 = min(5, last) * s, o6 = min(6, last) * s, o7 = min(7, last) * s
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        var d0 = Vector(), d1 = Vector(), d2 = Vector(), d3 = Vector()
+        var d4 = Vector(), d5 = Vector(), d6 = Vector(), d7 = Vector()
+        var w = weights
+        for row in 0..<source.rowCount {
+            var a = source.rows[row] + source.offset
+            for _ in 0..<source.segmentCount {
+                let a0 = a, a1 = a + o1, a2 = a + o2, a3 = a + o3
+                let a4 = a + o4, a5 = a + o5, a6 = a + o6, a7 = a + o7
+                for k in 0..<source.segmentLength {
+                    let b = load(w), e = load(w + 16)
+                    w += 32
+                    var x = Vector(repeating: a0[k]); c0.addProduct(x, b); d0.addProduct(x, e)
+                    x = Vector(repeating: a1[k]); c1.addProduct(x, b); d1.addProduct(x, e)
+                    x = Vector(repeating: a2[k]); c2.addProduct(x, b); d2.addProduct(x, e)
+                    x = Vector(repeating: a3[k]); c3.addProduct(x, b); d3.addProduct(x, e)
+                    x = Vector(repeating: a4[k]); c4.addProduct(x, b); d4.addProduct(x, e)
+                    x = Vector(repeating: a5[k]); c5.addProduct(x, b); d5.addProduct(x, e)
+                    x = Vector(repeating: a6[k]); c6.addProduct(x, b); d6.addProduct(x, e)
+                    x = Vector(repeating: a7[k]); c7.addProduct(x, b); d7.addProduct(x, e)
+                }
+                a += source.segmentStride
+            }
+        }
+        finishPixel(c0, d0, 0, target)
+        if target.pixels > 1 { finishPixel(c1, d1, 1, target) }
+        if target.pixels > 2 { finishPixel(c2, d2, 2, target) }
+        if target.pixels > 3 { finishPixel(c3, d3, 3, target) }
+        if target.pixels > 4 { finishPixel(c4, d4, 4, target) }
+        if target.pixels > 5 { finishPixel(c5, d5, 5, target) }
+        if target.pixels > 6 { finishPixel(c6, d6, 6, target) }
+        if target.pixels > 7 { finishPixel(c7, d7, 7, target) }
+    }
+
+    // MARK: 8 pixels x 1 channel
+
+    /// 8 pixels x 1 output channel, vectorised along the input segments instead of the channels:
+    /// for layers with very few output channels and long input runs (a 64 -> 1 side output), where
+    /// a 16-channel tile would waste most lanes. `weights`: `[row][segment][k]` (the OHWI order of
+    /// one output channel). `target.channels` must be 1.
+    @inline(never)
+    static func tile8x1(_ source: Source, weights: UnsafePointer<Float>, _ target: Target) {
+        let last = target.pixels - 1
+        let s = source.pixelStride
+        let o1 = min(1, last) * s, o2 = min(2, last) * s, o3 = min(3, last) * s
+        let o4 = min(4, last) * s, o5 = min(5, last) * s, o6 = min(6, last) * s, o7 = min(7, last) * s
+        let length = source.segmentLength
+        let vectorLength = length & ~15
+        var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector()
+        var c4 = Vector(), c5 = Vector(), c6 = Vector(), c7 = Vector()
+        // Segment tails (lengths not a multiple of 16), one lane per pixel.
+        var tails = SIMD8<Float>()
+        var w = weights
+        for row in 0..<source.rowCount {
+            var a = source.rows[row] + source.offset
+            for _ in 0..<source.segmentCount {
+                let a0 = a, a1 = a + o1, a2 = a + o2, a3 = a + o3, a4 = a + o4, a5 = a + o5, a6 = a + o6, a7 = a + o7
+                var k = 0
+                while k < vectorLength {
+                    let b = load(w + k)
+                    c0.addProduct(load(a0 + k), b)
+                    c1.addProduct(load(a1 + k), b)
+                    c2.addProduct(load(a2 + k), b)
+                    c3.addProduct(load(a3 + k), b)
+                    c4.addProduct(load(a4 + k), b)
+                    c5.addProduct(load(a5 + k), b)
+                    c6.addProduct(load(a6 + k), b)
+                    c7.addProduct(load(a7 + k), b)
+                    k += 16
+                }
+                while k < length {
+                    let inputs = SIMD8<Float>(a0[k], a1[k], a2[k], a3[k], a4[k], a5[k], a6[k], a7[k])
+                    tails.addProduct(inputs, SIMD8<Float>(repeating: w[k]))
+                    k += 1
+                }
+                w += length
+                a += source.segmentStride
+            }
+        }
+        let sums = SIMD8<Float>(horizontalSum(c0), horizontalSum(c1), horizontalSum(c2), horizontalSum(c3),
+                                horizontalSum(c4), horizontalSum(c5), horizontalSum(c6), horizontalSum(c7))
+            + tails + SIMD8<Float>(repeating: target.bias[0])
+        for pixel in 0..<target.pixels {
+            target.output[pixel * target.pixelStride] = target.activation.apply(sums[pixel])
+        }
+    }
+}
