@@ -271,6 +271,23 @@ enum Vector16 {
         for lane in 0..<count { pointer[lane] = lanes[lane] }
     }
 
+    /// Copies `count` floats; short runs (a pixel's channels) inline, long ones with `memmove`.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
+        guard count < 512 else {
+            destination.update(from: source, count: count)
+            return
+        }
+        var index = 0
+        while index + 16 <= count {
+            store(load(source + index), destination + index)
+            index += 16
+        }
+        if index < count {
+            store(load(source + index, count: count - index), destination + index, count: count - index)
+        }
+    }
+
     /// `destination[i] = transform(source[i])` over `count` elements, the tail as a partial vector.
     @inline(__always)
     static func map(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int,
