@@ -41,7 +41,7 @@ private func meanRun(_ input: [Float], _ shape: [Int], axes: [Int], threads: Int
     @Test func spatialMeanMatchesReferenceOverShapes() {
         let shapes: [[Int]] = [
             [1, 1, 1, 1], [1, 1, 1, 17], [2, 3, 5, 17], [1, 7, 9, 33], [2, 16, 16, 16], [1, 8, 8, 96],
-            [1, 2, 3, 5], [1, 64, 64, 40], [2, 32, 32, 64],
+            [1, 2, 3, 5], [1, 96, 96, 40], [2, 64, 64, 64],
         ]
         for (index, shape) in shapes.enumerated() {
             let input = KernelSweep.random(shape.reduce(1, *), seed: UInt64(index), in: -1...3)

@@ -81,7 +81,7 @@ public func concatenate(_ inputs: [UnsafeBufferPointer<Float>], shapes: [[Int]],
         for block in range {
             var destination = outputStart + block * outputBlockLength
             for (source, length) in zip(sources, blockLengths) {
-                destination.update(from: source + block * length, count: length)
+                Vector16.copy(source + block * length, destination, count: length)
                 destination += length
             }
         }

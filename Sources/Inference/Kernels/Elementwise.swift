@@ -115,7 +115,7 @@ public func activate(_ activation: Activation, inPlace values: UnsafeMutableBuff
 ///
 /// Fast paths: equal shapes, a scalar operand, and an operand that is one row of the last dimension repeated
 /// at every position (per-channel `[1, 1, 1, C]` against `[N, H, W, C]`). Other broadcasts run one row of the
-/// last dimension at a time.
+/// last dimension at a time. `output` may be the same memory as an operand whose shape is the output's.
 public func binary(_ binaryOperator: BinaryOperator,
                    _ a: UnsafeBufferPointer<Float>, shape aShape: [Int],
                    _ b: UnsafeBufferPointer<Float>, shape bShape: [Int],
@@ -212,7 +212,7 @@ let elementwiseBlockLength = 4096
 
 /// How many of `threads` to use for `work` units (about one output element each): splitting small work costs
 /// more in dispatch than it saves.
-func threadsWorthUsing(_ threads: Int, work: Int, minimumWorkPerThread: Int = 1 << 15) -> Int {
+func threadsWorthUsing(_ threads: Int, work: Int, minimumWorkPerThread: Int = 1 << 17) -> Int {
     max(1, min(threads, work / minimumWorkPerThread))
 }
 
@@ -269,6 +269,23 @@ enum Vector16 {
     @inline(__always)
     static func store(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
         for lane in 0..<count { pointer[lane] = lanes[lane] }
+    }
+
+    /// Copies `count` floats; short runs (a pixel's channels) inline, long ones with `memmove`.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
+        guard count < 512 else {
+            destination.update(from: source, count: count)
+            return
+        }
+        var index = 0
+        while index + 16 <= count {
+            store(load(source + index), destination + index)
+            index += 16
+        }
+        if index < count {
+            store(load(source + index, count: count - index), destination + index, count: count - index)
+        }
     }
 
     /// `destination[i] = transform(source[i])` over `count` elements, the tail as a partial vector.

@@ -145,7 +145,7 @@ public func resize(_ resize: Resize, input: UnsafeBufferPointer<Float>, inputSha
                 let sourceRow = source + (n * height + rows[oy]) * rowStride
                 var pixel = destination + item * outputRowLength
                 for offset in columnOffsets {
-                    pixel.update(from: sourceRow + offset, count: channels)
+                    Vector16.copy(sourceRow + offset, pixel, count: channels)
                     pixel += channels
                 }
             }

@@ -85,19 +85,28 @@ public struct TransposedConvolutionGeometry: Sendable, Equatable {
     public var weightCount: Int { outputChannels * kernelHeight * kernelWidth * inputChannels }
     /// Multiply-adds of one run, padding included (taps that land outside the output are counted).
     public var multiplyAdds: Int { inputCount * outputChannels * kernelHeight * kernelWidth }
+}
 
-    /// For each output index along one axis, the `(kernel index, input index)` taps that reach it.
-    func taps(outputLength: Int, inputLength: Int, kernel: Int, stride: Int, pad: Int) -> [[(kernel: Int, input: Int)]] {
-        (0..<outputLength).map { output in
-            var taps: [(kernel: Int, input: Int)] = []
-            // Kernel indices with `output + pad - k` a non-negative multiple of the stride.
+/// The taps of a transposed convolution along one axis, flattened: output index `o` is reached by taps
+/// `start[o]..<start[o + 1]`, tap `t` reading kernel index `kernelIndex[t]` and input index `inputIndex[t]`
+/// (kernel indices `k` with `o + pad - k` a non-negative multiple of the stride, input index `(o + pad - k) / stride`).
+struct TransposedConvolutionTaps {
+    var start: [Int] = [0]
+    var kernelIndex: [Int] = []
+    var inputIndex: [Int] = []
+
+    init(outputLength: Int, inputLength: Int, kernel: Int, stride: Int, pad: Int) {
+        for output in 0..<outputLength {
             var k = ((output + pad) % stride + stride) % stride
             while k < kernel {
                 let input = (output + pad - k) / stride
-                if output + pad - k >= 0 && input < inputLength { taps.append((k, input)) }
+                if output + pad - k >= 0 && input < inputLength {
+                    kernelIndex.append(k)
+                    inputIndex.append(input)
+                }
                 k += stride
             }
-            return taps
+            start.append(kernelIndex.count)
         }
     }
 }
@@ -145,10 +154,13 @@ extension ReferenceKernels {
     }
 }
 
-/// Transposed convolution, as `ReferenceKernels.transposedConvolution`, gathering per output pixel: the taps
-/// of each output row and column are listed once, and each (tap, output channel) is a dot product over input
-/// channels, 16 at a time. Made for few output channels (MediaPipe's 2x2 stride-2 upsampling head to one
-/// channel: one tap per output pixel); output rows spread over threads.
+/// Transposed convolution, as `ReferenceKernels.transposedConvolution`, output rows spread over threads.
+///
+/// Fast path: kernel equal to the stride with no padding and output `input * stride` (MediaPipe's 2x2 stride-2
+/// head, TFLite SAME): the outputs tile exactly, each taking one tap, so each input pixel's
+/// `kernelHeight * kernelWidth * outputChannels` outputs are one matrix-vector product, 16 outputs at a time.
+/// Otherwise each output pixel gathers its taps (listed once per output row and column) as dot products over
+/// input channels, 16 at a time.
 public func transposedConvolution(input: UnsafeBufferPointer<Float>, weights: UnsafeBufferPointer<Float>,
                                   bias: UnsafeBufferPointer<Float>?, output: UnsafeMutableBufferPointer<Float>,
                                   geometry: TransposedConvolutionGeometry, activation: Activation = .identity,
@@ -159,26 +171,35 @@ public func transposedConvolution(input: UnsafeBufferPointer<Float>, weights: Un
     precondition(bias == nil || bias?.count == g.outputChannels, "transposed convolution bias count")
     guard let source = input.baseAddress, let kernel = weights.baseAddress, let destination = output.baseAddress
     else { return }
-    let rowTaps = g.taps(outputLength: g.outputHeight, inputLength: g.inputHeight, kernel: g.kernelHeight,
-                         stride: g.strideHeight, pad: g.padTop)
-    let columnTaps = g.taps(outputLength: g.outputWidth, inputLength: g.inputWidth, kernel: g.kernelWidth,
-                            stride: g.strideWidth, pad: g.padLeft)
+    if g.kernelHeight == g.strideHeight && g.kernelWidth == g.strideWidth && g.padTop == 0 && g.padLeft == 0
+        && g.outputHeight == g.inputHeight * g.strideHeight && g.outputWidth == g.inputWidth * g.strideWidth {
+        tiledTransposedConvolution(source, kernel, bias, destination, g, activation: activation, threads: threads)
+        return
+    }
+    let rowTaps = TransposedConvolutionTaps(outputLength: g.outputHeight, inputLength: g.inputHeight,
+                                            kernel: g.kernelHeight, stride: g.strideHeight, pad: g.padTop)
+    let columnTaps = TransposedConvolutionTaps(outputLength: g.outputWidth, inputLength: g.inputWidth,
+                                               kernel: g.kernelWidth, stride: g.strideWidth, pad: g.padLeft)
     let biasStart = bias?.baseAddress
     let channels = g.inputChannels
     let fullBlocks = channels / 16 * 16
     let tail = channels - fullBlocks
+    let kernelStride = g.kernelHeight * g.kernelWidth * channels
     let work = g.outputCount * channels * max(1, g.kernelHeight / g.strideHeight * g.kernelWidth / g.strideWidth)
     parallelFor(g.batch * g.outputHeight, threads: threadsWorthUsing(threads, work: work)) { range in
         for item in range {
             let n = item / g.outputHeight, oy = item % g.outputHeight
             let outputRow = destination + item * g.outputWidth * g.outputChannels
             for ox in 0..<g.outputWidth {
+                var result = outputRow + ox * g.outputChannels
                 for o in 0..<g.outputChannels {
                     var sum = Vector16.Lanes()
-                    for (ky, iy) in rowTaps[oy] {
-                        for (kx, ix) in columnTaps[ox] {
-                            let pixel = source + ((n * g.inputHeight + iy) * g.inputWidth + ix) * channels
-                            let filter = kernel + ((o * g.kernelHeight + ky) * g.kernelWidth + kx) * channels
+                    for rowTap in rowTaps.start[oy]..<rowTaps.start[oy + 1] {
+                        let inputRow = source + (n * g.inputHeight + rowTaps.inputIndex[rowTap]) * g.inputWidth * channels
+                        let kernelRow = kernel + o * kernelStride + rowTaps.kernelIndex[rowTap] * g.kernelWidth * channels
+                        for columnTap in columnTaps.start[ox]..<columnTaps.start[ox + 1] {
+                            let pixel = inputRow + columnTaps.inputIndex[columnTap] * channels
+                            let filter = kernelRow + columnTaps.kernelIndex[columnTap] * channels
                             var channel = 0
                             while channel < fullBlocks {
                                 sum.addProduct(Vector16.load(pixel + channel), Vector16.load(filter + channel))
@@ -190,10 +211,89 @@ public func transposedConvolution(input: UnsafeBufferPointer<Float>, weights: Un
                             }
                         }
                     }
-                    outputRow[ox * g.outputChannels + o] = (biasStart?[o] ?? 0) + Vector16.sum(sum)
+                    result.pointee = (biasStart?[o] ?? 0) + Vector16.sum(sum)
+                    result += 1
                 }
             }
             activateContiguous(activation, outputRow, outputRow, count: g.outputWidth * g.outputChannels)
+        }
+    }
+}
+
+/// The fast path of `transposedConvolution` for kernel = stride, no padding, output = input * stride.
+///
+/// Input pixel `(iy, ix)` alone feeds the `kernelHeight x kernelWidth` output block at `(iy * kernelHeight,
+/// ix * kernelWidth)`: with the weights repacked as `[inputChannels][taps]` (tap `t = (ky * kernelWidth + kx) *
+/// outputChannels + o`), its outputs are `bias + sum over i of input[i] * packed[i][t]`, 16 taps per vector.
+private func tiledTransposedConvolution(_ source: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+                                        _ bias: UnsafeBufferPointer<Float>?, _ destination: UnsafeMutablePointer<Float>,
+                                        _ g: TransposedConvolutionGeometry, activation: Activation, threads: Int) {
+    let channels = g.inputChannels
+    let taps = g.kernelHeight * g.kernelWidth * g.outputChannels
+    let paddedTaps = (taps + 15) / 16 * 16
+    var packed = [Float](repeating: 0, count: channels * paddedTaps)
+    var packedBias = [Float](repeating: 0, count: paddedTaps)
+    // Offset of each tap's output from the block's top-left output.
+    var outputOffsets = [Int](repeating: 0, count: paddedTaps)
+    for ky in 0..<g.kernelHeight {
+        for kx in 0..<g.kernelWidth {
+            for o in 0..<g.outputChannels {
+                let tap = (ky * g.kernelWidth + kx) * g.outputChannels + o
+                for i in 0..<channels {
+                    packed[i * paddedTaps + tap] = weights[((o * g.kernelHeight + ky) * g.kernelWidth + kx) * channels + i]
+                }
+                packedBias[tap] = bias?[o] ?? 0
+                outputOffsets[tap] = (ky * g.outputWidth + kx) * g.outputChannels + o
+            }
+        }
+    }
+    let blockRowLength = g.kernelHeight * g.outputWidth * g.outputChannels
+    packed.withUnsafeBufferPointer { packed in
+        packedBias.withUnsafeBufferPointer { packedBias in
+            outputOffsets.withUnsafeBufferPointer { outputOffsets in
+                guard let packed = packed.baseAddress, let packedBias = packedBias.baseAddress,
+                      let outputOffsets = outputOffsets.baseAddress else { return }
+                let work = g.outputCount * channels
+                parallelFor(g.batch * g.inputHeight, threads: threadsWorthUsing(threads, work: work)) { range in
+                    for item in range {
+                        // Input row `item` fills output rows item * kernelHeight ..< (item + 1) * kernelHeight.
+                        let outputBlockRow = destination + item * blockRowLength
+                        for ix in 0..<g.inputWidth {
+                            let pixel = source + (item * g.inputWidth + ix) * channels
+                            let block = outputBlockRow + ix * g.kernelWidth * g.outputChannels
+                            var first = 0
+                            while first < taps {
+                                // Four partial sums, so that consecutive multiply-adds do not wait on each other.
+                                var sums = Vector16.load(packedBias + first)
+                                var sum1 = Vector16.Lanes(), sum2 = Vector16.Lanes(), sum3 = Vector16.Lanes()
+                                var row = packed + first
+                                var i = 0
+                                while i + 4 <= channels {
+                                    sums.addProduct(Vector16.Lanes(repeating: pixel[i]), Vector16.load(row))
+                                    sum1.addProduct(Vector16.Lanes(repeating: pixel[i + 1]), Vector16.load(row + paddedTaps))
+                                    sum2.addProduct(Vector16.Lanes(repeating: pixel[i + 2]),
+                                                    Vector16.load(row + 2 * paddedTaps))
+                                    sum3.addProduct(Vector16.Lanes(repeating: pixel[i + 3]),
+                                                    Vector16.load(row + 3 * paddedTaps))
+                                    row += 4 * paddedTaps
+                                    i += 4
+                                }
+                                while i < channels {
+                                    sums.addProduct(Vector16.Lanes(repeating: pixel[i]), Vector16.load(row))
+                                    row += paddedTaps
+                                    i += 1
+                                }
+                                sums += (sum1 + sum2) + sum3
+                                for lane in 0..<min(16, taps - first) {
+                                    block[outputOffsets[first + lane]] = sums[lane]
+                                }
+                                first += 16
+                            }
+                        }
+                        activateContiguous(activation, outputBlockRow, outputBlockRow, count: blockRowLength)
+                    }
+                }
+            }
         }
     }
 }
