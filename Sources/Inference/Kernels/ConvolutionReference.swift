@@ -1,6 +1,3 @@
-/// Slow, obvious versions of the kernels: the definition each fast kernel is tested against.
-public enum ReferenceKernels {}
-
 extension ReferenceKernels {
     /// Direct convolution by its definition, any geometry (groups, strides, dilations, padding),
     /// summed in Double, then `bias` and `activation`.
