@@ -76,11 +76,17 @@ extension MatteCommand {
         times.decode = lap()
         let matte = try matter.matte(image)
         _ = lap()
-        let alpha = try ImageEncoder.png(matte.alpha)
-        let cutout = switch format {
-        case .png: try ImageEncoder.png(matte.cutout)
-        case .webp: try ImageEncoder.webp(matte.cutout, quality: nil)
-        }
+        let format = format
+        let encoded = try concurrently([
+            { @Sendable in try ImageEncoder.png(matte.alpha) },
+            { @Sendable in
+                switch format {
+                case .png: try ImageEncoder.png(matte.cutout)
+                case .webp: try ImageEncoder.webp(matte.cutout, quality: nil)
+                }
+            },
+        ])
+        let alpha = encoded[0], cutout = encoded[1]
         times.encode = lap()
         try writer.write([(files.alpha, alpha), (files.cutout, cutout)])
         times.write = lap()

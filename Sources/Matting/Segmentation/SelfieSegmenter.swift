@@ -46,7 +46,7 @@ public final class SelfieSegmenter: Sendable {
         }
         do {
             try self.init(graph: TFLiteReader.read([UInt8](data)), variant: variant)
-        } catch let error as ModelError {
+        } catch {
             throw MattingError.model(path: path, error)
         }
     }
