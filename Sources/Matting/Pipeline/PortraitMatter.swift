@@ -100,5 +100,6 @@ public enum ModelFiles {
 
     public static let selfie = "selfie_segmentation.tflite"
     public static let selfieLandscape = "selfie_segmentation_landscape.tflite"
+    public static let u2netp = "u2netp.onnx"
     public static let fetchCommand = "scripts/fetch-assets"
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Imaging
+import Inference
+
+/// The detail branch: U-2-Net-p (Qin et al., "U^2-Net: Going Deeper with Nested U-Structure for
+/// Salient Object Detection", Pattern Recognition 2020), the small model rembg ships, giving each
+/// pixel's probability of belonging to the most prominent object, with finer edges than the
+/// selfie network.
+///
+/// Pre-processing as rembg does it: Lanczos resize of the 8-bit RGB photo to 320x320 (aspect not
+/// kept), divided by the resized image's own maximum, then per channel `(value - mean) / std` with
+/// ImageNet's mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225). The network's fused output
+/// (d0) is min-max normalised to [0, 1], as rembg does.
+public final class SalientObjectDetector: Sendable {
+    public static let size = 320
+    static let mean: [Float] = [0.485, 0.456, 0.406]
+    static let standardDeviation: [Float] = [0.229, 0.224, 0.225]
+
+    public let plan: ExecutionPlan
+
+    public init(graph: Graph) throws(ModelError) {
+        plan = try ExecutionPlan(graph: graph, inputShapes: [[1, Self.size, Self.size, 3]])
+        guard let first = plan.outputShapes.first, first == [1, Self.size, Self.size, 1] else {
+            throw .unsupported("U-2-Net-p model must give [1, 320, 320, 1] first, not \(plan.outputShapes)")
+        }
+    }
+
+    /// Loads `u2netp.onnx` from `directory`.
+    public convenience init(directory: String) throws {
+        let path = directory + "/" + ModelFiles.u2netp
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw MattingError.modelMissing(path: path, fetchCommand: ModelFiles.fetchCommand)
+        }
+        do {
+            try self.init(graph: ModelReader.read([UInt8](data), name: path))
+        } catch {
+            throw MattingError.model(path: path, error)
+        }
+    }
+
+    /// The network input for an opaque `image`: NHWC [1, 320, 320, 3], normalised as above.
+    public func inputTensor(for image: Image) -> Tensor {
+        let resized = image.rgb().lanczosResized(width: Self.size, height: Self.size)
+        let maximum = max(Float(resized.pixels.max() ?? 0) / 255, 1e-6)
+        var scalars = [Float](repeating: 0, count: resized.pixels.count)
+        for index in 0..<scalars.count {
+            let channel = index % 3
+            scalars[index] = (Float(resized.pixels[index]) / 255 / maximum - Self.mean[channel]) / Self.standardDeviation[channel]
+        }
+        return Tensor(shape: [1, Self.size, Self.size, 3], scalars: scalars)
+    }
+
+    /// Salient-object probability at 320x320, min-max normalised.
+    public func probabilities(for image: Image, threads: Int) throws(ModelError) -> Plane {
+        let output = try plan.run([inputTensor(for: image)], threads: threads)[0]
+        return Self.normalised(Plane(width: Self.size, height: Self.size, values: output.scalars))
+    }
+
+    /// `(p - min) / (max - min)`; a constant map stays as it is.
+    static func normalised(_ plane: Plane) -> Plane {
+        guard let low = plane.values.min(), let high = plane.values.max(), high > low else { return plane }
+        return Plane(width: plane.width, height: plane.height, values: plane.values.map { ($0 - low) / (high - low) })
+    }
+}
