@@ -39,20 +39,20 @@ public final class SalientObjectDetector: Sendable {
     }
 
     /// The network input for an opaque `image`: NHWC [1, 320, 320, 3], normalised as above.
-    public func inputTensor(for image: Image) -> Tensor {
-        let resized = image.rgb().lanczosResized(width: Self.size, height: Self.size)
+    public static func inputTensor(for image: Image) -> Tensor {
+        let resized = image.rgb().lanczosResized(width: size, height: size)
         let maximum = max(Float(resized.pixels.max() ?? 0) / 255, 1e-6)
         var scalars = [Float](repeating: 0, count: resized.pixels.count)
         for index in 0..<scalars.count {
             let channel = index % 3
-            scalars[index] = (Float(resized.pixels[index]) / 255 / maximum - Self.mean[channel]) / Self.standardDeviation[channel]
+            scalars[index] = (Float(resized.pixels[index]) / 255 / maximum - mean[channel]) / standardDeviation[channel]
         }
-        return Tensor(shape: [1, Self.size, Self.size, 3], scalars: scalars)
+        return Tensor(shape: [1, size, size, 3], scalars: scalars)
     }
 
     /// Salient-object probability at 320x320, min-max normalised.
     public func probabilities(for image: Image, threads: Int) throws(ModelError) -> Plane {
-        let output = try plan.run([inputTensor(for: image)], threads: threads)[0]
+        let output = try plan.run([Self.inputTensor(for: image)], threads: threads)[0]
         return Self.normalised(Plane(width: Self.size, height: Self.size, values: output.scalars))
     }
 
