@@ -373,22 +373,21 @@ extension ONNXTensor {
     static let maximumElementCount = 1 << 30
     static let maximumRank = 8
 
-    /// The shape as `Int`s, checked: rank at most 8, no negative dimension, at most 2^30 elements.
+    /// The shape as `Int`s, checked: rank at most 8, no negative dimension, and at most 2^30 elements
+    /// counting zero dimensions as 1 (so that no product of some of the dimensions can overflow later,
+    /// even in an empty tensor).
     func shape(_ what: String) throws(ModelError) -> (shape: [Int], count: Int) {
         guard dimensions.count <= Self.maximumRank else {
             throw .unsupported("\(what) has rank \(dimensions.count) (at most \(Self.maximumRank))")
         }
-        var count = 1
-        for dimension in dimensions {
-            guard dimension >= 0, dimension <= Int64(Self.maximumElementCount) else {
-                throw .malformed("\(what) has dimensions \(dimensions)")
-            }
-            count *= Int(dimension)  // both factors are at most 2^30 and the product is checked next
-            guard count <= Self.maximumElementCount else {
-                throw .unsupported("\(what) has dimensions \(dimensions): more than 2^30 elements")
-            }
+        guard dimensions.allSatisfy({ $0 >= 0 && $0 <= Int64(Self.maximumElementCount) }) else {
+            throw .malformed("\(what) has dimensions \(dimensions)")
         }
-        return (dimensions.map { Int($0) }, count)
+        let shape = dimensions.map { Int($0) }
+        guard let magnitude = ShapeFolding.magnitude(shape), magnitude <= Self.maximumElementCount else {
+            throw .unsupported("\(what) has dimensions \(dimensions): more than 2^30 elements")
+        }
+        return (shape, shape.reduce(1, *))
     }
 
     /// The tensor's contents: float types as `Float`, integer and boolean types as `Int64`.

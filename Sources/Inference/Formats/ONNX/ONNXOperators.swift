@@ -262,6 +262,8 @@ extension ONNXImporter {
 
         let (input, inputShape) = try imageOperand(op.input(0), of: op)
         let (batch, height, width, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        // `roi` matters only to tf_crop_and_resize (refused above), but must name a value.
+        if let roi = op.optionalInput(1) { _ = try value(roi, reader: "\(op)") }
         var sizes: [Int64] = []
         if let name = op.optionalInput(3) { sizes = try integers(name, of: op, role: "sizes") }
         var scales: [Float] = []

@@ -71,6 +71,9 @@ struct ONNXImporter {
     private var foldedCount = 0
 
     init(model: ONNXModel, inputShapes: [String: [Int]]) throws(ModelError) {
+        guard model.irVersion != 0 else {
+            throw .malformed("the model states no ONNX IR version (field 1 of ModelProto): not an ONNX model")
+        }
         guard ONNXReader.supportedIRVersions.contains(model.irVersion) else {
             throw .unsupported("ONNX IR version \(model.irVersion) (this reader reads "
                                + "\(ONNXReader.supportedIRVersions.lowerBound) to \(ONNXReader.supportedIRVersions.upperBound))")
@@ -156,7 +159,8 @@ struct ONNXImporter {
     }
 
     private mutating func outputValue(_ name: String) throws(ModelError) -> ValueID {
-        switch try value(name, reader: "the graph's outputs") {
+        guard values[name] != nil else { throw .malformed("graph output '\(name)' is never written") }
+        switch try value(name, reader: "graph output '\(name)'") {
         case .activation(let id, _): return id
         case .constant(let constant):
             guard case .float = constant.elements else {

@@ -93,12 +93,19 @@ enum ShapeFolding {
         return Int(axis < 0 ? axis + Int64(rank) : axis)
     }
 
-    /// Checks a result's element count before building it.
+    /// The product of a shape's dimensions counting zeros as 1: a bound on the product of any of them.
+    /// Nil on overflow.
+    static func magnitude(_ shape: [Int]) -> Int? {
+        checkedCount(shape.map { max($0, 1) })
+    }
+
+    /// Checks a result's shape before building it: at most `maximumCount` elements, zero dimensions
+    /// counted as 1.
     private static func checkedResultCount(_ shape: [Int], _ what: String) throws(ModelError) -> Int {
-        guard let count = checkedCount(shape), count <= maximumCount else {
+        guard let magnitude = magnitude(shape), magnitude <= maximumCount else {
             throw .unsupported("\(what) would fold to shape \(shape), more than \(maximumCount) elements")
         }
-        return count
+        return shape.reduce(1, *)
     }
 
     /// `Shape` (opsets 1 and 15): the dimensions of `shape` from `start` up to `end` as INT64; negative
