@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import Inference
+
+/// Our engine against onnxruntime on the same input tensors: goldens from scripts/references/u2netp_goldens.py
+/// (Tests/Fixtures/goldens/u2netp/manifest.json). Inputs are stored NCHW as the ONNX model takes them; the
+/// graph takes NHWC, so the test transposes. Outputs have one channel: NCHW and NHWC bytes are the same.
+/// One run per photo (each is ~20 G multiply-adds).
+@Suite struct U2NetpParityTests {
+    /// Photos and the outputs stored for each (d0 is output `1959`, d6 is `1965`).
+    static let photos: [(name: String, outputs: [Int])] = [
+        ("astronaut", Array(0...6)), ("grace_hopper", [0]), ("camera", [0]),
+    ]
+
+    /// Loaded once for all photos.
+    static let plan: Result<ExecutionPlan, any Error> = Result {
+        try ExecutionPlan(graph: ONNXReader.read(Fixtures.model("u2netp.onnx")))
+    }
+
+    @Test(arguments: 0..<3)
+    func matchesOnnxRuntime(photoIndex: Int) throws {
+        let (photo, outputs) = Self.photos[photoIndex]
+        let plan = try Self.plan.get()
+        let nchw = try Fixtures.floats("goldens/u2netp/\(photo)_input.f32")
+        try #require(nchw.count == 3 * 320 * 320)
+        let input = Tensor(shape: [1, 320, 320, 3], scalars: Self.nhwc(nchw, channels: 3, height: 320, width: 320))
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let results = try plan.run([input], threads: 2)
+        print("u2netp \(photo): one run in \(clock.now - start)")
+
+        #expect(results.count == 7)
+        for index in outputs {
+            let expected = try Fixtures.floats("goldens/u2netp/\(photo)_d\(index).f32")
+            #expect(results[index].shape == [1, 320, 320, 1])
+            let difference = Fixtures.maxAbsoluteDifference(results[index].scalars, expected)
+            print("u2netp \(photo) d\(index): max |diff| \(difference)")
+            #expect(difference <= 1e-4, "\(photo) d\(index): max |diff| \(difference)")
+        }
+    }
+
+    /// NCHW `[1, C, H, W]` scalars in NHWC order.
+    static func nhwc(_ nchw: [Float], channels: Int, height: Int, width: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: nchw.count)
+        for c in 0..<channels {
+            for y in 0..<height {
+                for x in 0..<width {
+                    result[(y * width + x) * channels + c] = nchw[(c * height + y) * width + x]
+                }
+            }
+        }
+        return result
+    }
+}
