@@ -684,7 +684,7 @@ enum ONNXOracle {
             == .unsupported("Sub node 'minus' on values computed at run time is not supported (only constants fold)"))
         // Weights computed at run time.
         #expect(refusal { $0.nodes[0].inputs = ["x", "x"] } == .unsupported(
-            "Conv node 'conv' has weights 'x' computed at run time; only constant weights is supported"))
+            "Conv node 'conv' has weights 'x' computed at run time; the reader needs it constant"))
         // An attribute with no counterpart.
         #expect(refusal { $0.nodes[0].attributes = [("fancy", .int(1))] }
             == .unsupported("Conv node 'conv' has attribute 'fancy', which this reader does not implement"))

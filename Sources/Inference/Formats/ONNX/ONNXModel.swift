@@ -8,11 +8,7 @@
 struct ONNXModel {
     var irVersion: Int64 = 0
     var operatorSets: [ONNXOperatorSet] = []
-    var producerName = ""
-    var producerVersion = ""
     var graph: ONNXGraph?
-    /// Model-local functions (IR 8): never used by the reader; nodes calling them are refused.
-    var functionCount = 0
 
     /// The file's bytes, which `ONNXTensor.rawData` ranges point into.
     let bytes: [UInt8]
@@ -23,8 +19,6 @@ struct ONNXModel {
         while let key = try reader.nextKey() {
             switch key.field {
             case 1: irVersion = try reader.int64(key, "ModelProto.ir_version")
-            case 2: producerName = try reader.string(key, "ModelProto.producer_name")
-            case 3: producerVersion = try reader.string(key, "ModelProto.producer_version")
             case 7:
                 var message = try reader.message(key, "ModelProto.graph")
                 var merged = graph ?? ONNXGraph()
@@ -35,10 +29,7 @@ struct ONNXModel {
                 var operatorSet = ONNXOperatorSet()
                 try operatorSet.merge(from: &message)
                 operatorSets.append(operatorSet)
-            case 25:
-                try reader.skip(key)
-                functionCount += 1
-            default: try reader.skip(key)
+            default: try reader.skip(key)  // model-local functions (25) among others: nodes calling them are refused
             }
         }
     }
@@ -82,6 +73,7 @@ struct ONNXGraph {
     var sparseInitializerCount = 0
     var inputs: [ONNXValueInfo] = []
     var outputs: [ONNXValueInfo] = []
+    /// Types of intermediate values as the exporter inferred them (the reader infers its own shapes).
     var valueInfo: [ONNXValueInfo] = []
 
     mutating func merge(from reader: inout ProtobufReader) throws(ModelError) {
@@ -213,7 +205,6 @@ struct ONNXTensor {
     var doubleData: [Double] = []
     /// Elements of UINT32 and UINT64.
     var uint64Data: [UInt64] = []
-    var hasStringData = false
     var hasSegment = false
     /// `data_location == EXTERNAL`, or `external_data` entries: the contents live in another file.
     var isExternal = false
@@ -228,9 +219,6 @@ struct ONNXTensor {
                 hasSegment = true
             case 4: try reader.appendFloats(key, "TensorProto.float_data", to: &floatData)
             case 5: try reader.appendInt32s(key, "TensorProto.int32_data", to: &int32Data)
-            case 6:
-                try reader.skip(key)
-                hasStringData = true
             case 7: try reader.appendInt64s(key, "TensorProto.int64_data", to: &int64Data)
             case 8: name = try reader.string(key, "TensorProto.name")
             case 9: rawData = try reader.bytesRange(key, "TensorProto.raw_data")

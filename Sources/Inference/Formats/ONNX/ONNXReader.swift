@@ -239,7 +239,7 @@ struct ONNXImporter {
     mutating func requiredConstant(_ name: String, of op: ONNXOperator, role: String)
         throws(ModelError) -> ConstantTensor {
         guard let constant = try constant(name, of: op) else {
-            throw .unsupported("\(op) has \(role) '\(name)' computed at run time; only constant \(role) is supported")
+            throw .unsupported("\(op) has \(role) '\(name)' computed at run time; the reader needs it constant")
         }
         return constant
     }

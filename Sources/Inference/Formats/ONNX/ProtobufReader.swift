@@ -262,11 +262,6 @@ struct ProtobufReader {
         }
         while !packed.isAtEnd { values.append(Double(bitPattern: try packed.fixed64())) }
     }
-
-    /// Repeated `string` or `bytes` fields come one per field (never packed).
-    mutating func appendString(_ key: Key, _ what: String, to values: inout [String]) throws(ModelError) {
-        values.append(try string(key, what))
-    }
 }
 
 extension [UInt8] {
