@@ -74,7 +74,7 @@ extension MatteCommand {
         times.read = lap()
         let image = try ImageDecoder.decode(bytes, options: decodeOptions)
         times.decode = lap()
-        let matte = try matter.matte(image)
+        let matte = try matter.matte(image, options: MattingOptions(mode: mode, subject: subject))
         _ = lap()
         let format = format
         let encoded = try concurrently([

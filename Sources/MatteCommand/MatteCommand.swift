@@ -54,6 +54,18 @@ struct MatteCommand: ParsableCommand {
     @Option(help: "Cut-out file format: png, or webp (lossless, exact alpha).")
     var format: CutoutFormat = .png
 
+    @Option(help: ArgumentHelp("""
+        best: both networks fused, refined at full resolution; fast: one network and an edge-aware \
+        upsampling, several times quicker.
+        """, valueName: "mode"))
+    var mode: MattingOptions.Mode = .best
+
+    @Option(help: ArgumentHelp("""
+        person: keep the person and drop other objects; any: keep whatever is most salient \
+        (products, pets, objects), as rembg does.
+        """, valueName: "subject"))
+    var subject: BranchFusion.Subject = .person
+
     @Option(help: ArgumentHelp("Largest image accepted, in pixels (width x height); larger ones fail before decoding.",
                                valueName: "count"))
     var maxPixels = 50_000_000
@@ -93,3 +105,5 @@ struct MatteCommand: ParsableCommand {
 }
 
 extension CutoutFormat: ExpressibleByArgument {}
+extension MattingOptions.Mode: ExpressibleByArgument {}
+extension BranchFusion.Subject: ExpressibleByArgument {}

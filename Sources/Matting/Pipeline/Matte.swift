@@ -1,0 +1,34 @@
+import Imaging
+import Inference
+
+/// Time spent in each stage of one matte, for `--timings`.
+public struct StageTimings: Sendable {
+    public var preprocess: Duration = .zero
+    public var inference: Duration = .zero
+    public var postprocess: Duration = .zero
+    public init() {}
+}
+
+/// The result of matting one photo.
+public struct Matte: Sendable {
+    /// 8-bit grey alpha, same size as the photo: 255 is person, 0 background.
+    public var alpha: Image
+    /// RGBA cut-out: the photo's colours with `alpha` as straight alpha.
+    public var cutout: Image
+    public var timings: StageTimings
+}
+
+/// Why matting could not run.
+public enum MattingError: Error, CustomStringConvertible {
+    /// A model file is missing; `fetchCommand` is the command that fetches it.
+    case modelMissing(path: String, fetchCommand: String)
+    case model(path: String, ModelError)
+
+    public var description: String {
+        switch self {
+        case .modelMissing(let path, let fetchCommand):
+            "model file \(path) is missing; fetch it with: \(fetchCommand)"
+        case .model(let path, let error): "\(path): \(error)"
+        }
+    }
+}
