@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import Imaging
+@testable import Matting
+
+/// The whole pipeline on the sample portraits: the person is kept, what is not the person is dropped.
+@Suite struct PortraitMatterTests {
+    static func mean(_ alpha: Image, x: Range<Int>, y: Range<Int>) -> Double {
+        var sum = 0.0
+        for row in y { for column in x { sum += Double(alpha.pixels[row * alpha.width + column]) } }
+        return sum / Double(x.count * y.count) / 255
+    }
+
+    @Test(arguments: MattingOptions.Mode.allCases)
+    func astronautKeepsThePersonAndDropsTheShuttleAndFlag(mode: MattingOptions.Mode) throws {
+        let matter = try PortraitMatter(threads: 2)
+        let photo = try SelfieSegmenterTests.photo("astronaut")
+        let matte = try matter.matte(photo, options: MattingOptions(mode: mode))
+        #expect(matte.alpha.width == 512 && matte.alpha.height == 512 && matte.alpha.channels == 1)
+        #expect(matte.cutout.channels == 4)
+        let face = Self.mean(matte.alpha, x: 190..<260, y: 90..<150)
+        let suit = Self.mean(matte.alpha, x: 60..<250, y: 300..<480)
+        let shuttle = Self.mean(matte.alpha, x: 370..<450, y: 10..<260)
+        let flag = Self.mean(matte.alpha, x: 0..<15, y: 0..<300)
+        #expect(face > 0.97, "face \(face)")
+        #expect(suit > 0.97, "suit \(suit)")
+        #expect(shuttle < 0.03, "shuttle \(shuttle)")
+        #expect(flag < 0.05, "flag \(flag)")
+    }
+
+    /// In any-subject mode the person prior is off: the result follows the detail branch alone.
+    @Test func anySubjectModeRuns() throws {
+        let matter = try PortraitMatter(threads: 2)
+        let photo = try SelfieSegmenterTests.photo("grace_hopper")
+        let matte = try matter.matte(photo, options: MattingOptions(subject: .any))
+        #expect(Self.mean(matte.alpha, x: 200..<300, y: 150..<250) > 0.95)
+        #expect(Self.mean(matte.alpha, x: 0..<40, y: 0..<100) < 0.05)
+    }
+}
