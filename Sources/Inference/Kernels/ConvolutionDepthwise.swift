@@ -1,8 +1,7 @@
 extension PackedConvolution {
     /// Depthwise (`groups == inputChannels == outputChannels`): each channel convolved with its own
-    /// kernel, 16 channels per vector. Near the borders, or everywhere when the channel count is not
-    /// a multiple of 16, input rows come zero-padded (left, right, and up to whole vectors) from
-    /// `ConvolutionRows`; kernel rows outside the image are skipped.
+    /// kernel, 16 channels per vector. Input rows come zero-padded left, right and up to a multiple
+    /// of 16 channels from `ConvolutionRows`; kernel rows outside the image are skipped.
     func runDepthwise(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                       weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, threads: Int) {
         let g = geometry
@@ -10,16 +9,14 @@ extension PackedConvolution {
         let vectors = (channels + 15) / 16
         let channelStride = vectors * 16
         let taps = g.kernelHeight * g.kernelWidth
-        // Rows read in place only when whole vectors fit their pixels.
-        let spans = ConvolutionSpans(g, inPlace: channelStride == channels)
+        let reach = (g.kernelHeight - 1) * g.dilationHeight + 1
+        let paddedWidth = (g.outputWidth - 1) * g.strideWidth + (g.kernelWidth - 1) * g.dilationWidth + 1
         let activation = self.activation
         parallelFor(g.batch * g.outputHeight, threads: threads) { range in
             let rows = ConvolutionRows(input: input, height: g.inputHeight, width: g.inputWidth,
-                                       channels: channels, padLeft: g.padLeft, paddedWidth: spans.paddedWidth,
-                                       paddedColumns: spans.paddedColumns, channelStride: channelStride,
-                                       slots: (g.kernelHeight - 1) * g.dilationHeight + 1)
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * g.kernelHeight) { pointers in
-                let inputRows = pointers.baseAddress!, paddedRows = inputRows + g.kernelHeight
+                                       channels: channels, padLeft: g.padLeft, paddedWidth: paddedWidth,
+                                       channelStride: channelStride, slots: reach)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rowPointers in
                 for outputRow in range {
                     let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
                     var firstKernelRow = -1, rowCount = 0
@@ -27,32 +24,26 @@ extension PackedConvolution {
                         let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
                         guard iy >= 0 && iy < g.inputHeight else { continue }
                         if firstKernelRow < 0 { firstKernelRow = ky }
-                        inputRows[rowCount] = rows.inputRow(image: image, y: iy)
-                        if !spans.paddedColumns.isEmpty { paddedRows[rowCount] = rows.paddedRow(image: image, y: iy) }
+                        rowPointers[rowCount] = rows.row(image: image, y: iy)
                         rowCount += 1
                     }
                     let outputRowStart = output + outputRow * g.outputWidth * channels
-                    for span in spans.spans {
-                        // Padded column c is input column c - padLeft; in-place spans have channelStride == channels.
-                        let spanRows = UnsafePointer(span.padded ? paddedRows : inputRows)
-                        let shift = span.padded ? 0 : -g.padLeft * channels
-                        for vector in 0..<vectors {
-                            let vectorWeights = weights + (vector * taps + max(firstKernelRow, 0) * g.kernelWidth) * 16
-                            var ox = span.columns.lowerBound
-                            while ox < span.columns.upperBound {
-                                let source = ConvolutionTiles.Source(
-                                    rows: spanRows, rowCount: rowCount,
-                                    offset: ox * g.strideWidth * channelStride + shift + vector * 16,
-                                    pixelStride: g.strideWidth * channelStride,
-                                    segmentCount: g.kernelWidth, segmentStride: g.dilationWidth * channelStride,
-                                    segmentLength: 1)
-                                let target = ConvolutionTiles.Target(
-                                    output: outputRowStart + ox * channels + vector * 16, pixelStride: channels,
-                                    pixels: min(4, span.columns.upperBound - ox), channels: min(16, channels - vector * 16),
-                                    bias: bias + vector * 16, activation: activation)
-                                ConvolutionTiles.depthwise4x16(source, weights: vectorWeights, target)
-                                ox += 4
-                            }
+                    for vector in 0..<vectors {
+                        let vectorWeights = weights + (vector * taps + max(firstKernelRow, 0) * g.kernelWidth) * 16
+                        var ox = 0
+                        while ox < g.outputWidth {
+                            let source = ConvolutionTiles.Source(
+                                rows: UnsafePointer(rowPointers.baseAddress!), rowCount: rowCount,
+                                offset: ox * g.strideWidth * channelStride + vector * 16,
+                                pixelStride: g.strideWidth * channelStride,
+                                segmentCount: g.kernelWidth, segmentStride: g.dilationWidth * channelStride,
+                                segmentLength: 1)
+                            let target = ConvolutionTiles.Target(
+                                output: outputRowStart + ox * channels + vector * 16, pixelStride: channels,
+                                pixels: min(4, g.outputWidth - ox), channels: min(16, channels - vector * 16),
+                                bias: bias + vector * 16, activation: activation)
+                            ConvolutionTiles.depthwise4x16(source, weights: vectorWeights, target)
+                            ox += 4
                         }
                     }
                 }
