@@ -15,45 +15,46 @@ extension PackedConvolution {
             let rows = ConvolutionRows(input: input, height: g.inputHeight, width: g.inputWidth,
                                        channels: g.inputChannels, padLeft: g.padLeft, paddedWidth: paddedWidth,
                                        channelStride: g.inputChannels, slots: reach)
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: g.kernelHeight) { rowPointers in
-                for outputRow in range {
-                    let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
-                    var firstKernelRow = -1, rowCount = 0
-                    for ky in 0..<g.kernelHeight {
-                        let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                        guard iy >= 0 && iy < g.inputHeight else { continue }
-                        if firstKernelRow < 0 { firstKernelRow = ky }
-                        rowPointers[rowCount] = rows.row(image: image, y: iy)
-                        rowCount += 1
-                    }
-                    let skippedFloats = max(firstKernelRow, 0) * kernelRowFloats
-                    let outputRowStart = output + outputRow * g.outputWidth * g.outputChannels
-                    // Chunks of 24 output pixels (both tile heights divide it) keep the inputs
-                    // they read in L1 while every column block passes over them.
-                    var chunkStart = 0
-                    while chunkStart < g.outputWidth {
-                        let chunkEnd = min(chunkStart + 24, g.outputWidth)
-                        for block in blocks {
-                            let height = block.shape.pixels
-                            let blockWeights = weights + block.weightOffset + skippedFloats * block.shape.width
-                            var ox = chunkStart
-                            while ox < chunkEnd {
-                                let source = ConvolutionTiles.Source(
-                                    rows: UnsafePointer(rowPointers.baseAddress!), rowCount: rowCount,
-                                    offset: ox * g.strideWidth * g.inputChannels + block.inputChannel,
-                                    pixelStride: g.strideWidth * g.inputChannels,
-                                    segmentCount: segments.count, segmentStride: segments.stride,
-                                    segmentLength: segments.length)
-                                let target = ConvolutionTiles.Target(
-                                    output: outputRowStart + ox * g.outputChannels + block.outputChannel,
-                                    pixelStride: g.outputChannels, pixels: min(height, chunkEnd - ox),
-                                    channels: block.channels, bias: bias + block.biasOffset, activation: activation)
-                                block.shape.run(source, weights: blockWeights, target)
-                                ox += height
-                            }
+            let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: g.kernelHeight)
+            let sums = UnsafeMutablePointer<ConvolutionTiles.Vector>.allocate(capacity: 16)
+            defer { rowPointers.deallocate(); sums.deallocate() }
+            for outputRow in range {
+                let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
+                var firstKernelRow = -1, rowCount = 0
+                for ky in 0..<g.kernelHeight {
+                    let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
+                    guard iy >= 0 && iy < g.inputHeight else { continue }
+                    if firstKernelRow < 0 { firstKernelRow = ky }
+                    rowPointers[rowCount] = rows.row(image: image, y: iy)
+                    rowCount += 1
+                }
+                let skippedFloats = max(firstKernelRow, 0) * kernelRowFloats
+                let outputRowStart = output + outputRow * g.outputWidth * g.outputChannels
+                // Chunks of 24 output pixels (both tile heights divide it) keep the inputs
+                // they read in L1 while every column block passes over them.
+                var chunkStart = 0
+                while chunkStart < g.outputWidth {
+                    let chunkEnd = min(chunkStart + 24, g.outputWidth)
+                    for block in blocks {
+                        let height = block.shape.pixels
+                        let blockWeights = weights + block.weightOffset + skippedFloats * block.shape.width
+                        var ox = chunkStart
+                        while ox < chunkEnd {
+                            let source = ConvolutionTiles.Source(
+                                rows: rowPointers, rowCount: rowCount,
+                                offset: ox * g.strideWidth * g.inputChannels + block.inputChannel,
+                                pixelStride: g.strideWidth * g.inputChannels,
+                                segmentCount: segments.count, segmentStride: segments.stride,
+                                segmentLength: segments.length)
+                            let target = ConvolutionTiles.Target(
+                                output: outputRowStart + ox * g.outputChannels + block.outputChannel,
+                                pixelStride: g.outputChannels, pixels: min(height, chunkEnd - ox),
+                                channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums)
+                            block.shape.run(source, weights: blockWeights, target)
+                            ox += height
                         }
-                        chunkStart = chunkEnd
                     }
+                    chunkStart = chunkEnd
                 }
             }
         }

@@ -37,6 +37,10 @@ enum ConvolutionTiles {
         /// One bias per tile column.
         var bias: UnsafePointer<Float>
         var activation: Activation
+        /// Room for 16 vectors owned by the calling thread, where a tile leaves its sums for
+        /// `finishTile`. (A closure capturing the accumulators would keep them in memory inside
+        /// the tile loop, and the optimiser does not reliably inline per-pixel stores.)
+        var sums: UnsafeMutablePointer<Vector>
     }
 
     @inline(__always)
@@ -65,10 +69,16 @@ enum ConvolutionTiles {
             let gate = shifted.replacing(with: 0, where: shifted .< 0).replacing(with: 6, where: shifted .> 6)
             return x * gate / 6
         case .sigmoid:
-            var y = x
-            for lane in 0..<Vector.scalarCount { y[lane] = activation.apply(x[lane]) }
-            return y
+            return laneByLane(x, activation)
         }
+    }
+
+    /// Out of line, so that `activate` stays small enough to inline into every tile.
+    @inline(never)
+    static func laneByLane(_ x: Vector, _ activation: Activation) -> Vector {
+        var y = x
+        for lane in 0..<Vector.scalarCount { y[lane] = activation.apply(x[lane]) }
+        return y
     }
 
     /// Adds `bias`, applies the activation and writes the first `channels` lanes to `output`.
@@ -83,22 +93,18 @@ enum ConvolutionTiles {
         }
     }
 
-    /// Finishes pixel `pixel` of a 16-channel tile.
-    @inline(__always)
-    static func finishPixel(_ sum: Vector, _ pixel: Int, _ target: Target) {
-        finish(sum, bias: target.bias, activation: target.activation,
-               output: target.output + pixel * target.pixelStride, channels: target.channels)
-    }
-
-    /// Finishes pixel `pixel` of a 32-channel tile: `low` holds channels 0 ..< 16, `high` 16 ..< 32.
-    @inline(__always)
-    static func finishPixel(_ low: Vector, _ high: Vector, _ pixel: Int, _ target: Target) {
-        let output = target.output + pixel * target.pixelStride
-        finish(low, bias: target.bias, activation: target.activation, output: output,
-               channels: min(target.channels, 16))
-        if target.channels > 16 {
-            finish(high, bias: target.bias + 16, activation: target.activation, output: output + 16,
-                   channels: target.channels - 16)
+    /// Adds the biases, applies the activation and stores the sums a tile left in `target.sums`:
+    /// pixel `p`'s channels 0 ..< 16 in `sums[p]`, and for 32-channel tiles channels 16 ..< 32
+    /// in `sums[8 + p]`.
+    @inline(never)
+    static func finishTile(_ target: Target) {
+        let vectors = target.channels > 16 ? 2 : 1
+        for pixel in 0..<target.pixels {
+            for vector in 0..<vectors {
+                finish(target.sums[vector * 8 + pixel], bias: target.bias + vector * 16, activation: target.activation,
+                       output: target.output + pixel * target.pixelStride + vector * 16,
+                       channels: min(target.channels - vector * 16, 16))
+            }
         }
     }
 
@@ -148,19 +154,10 @@ enum ConvolutionTiles {
                 a += source.segmentStride
             }
         }
-        // Explicit stores: a closure capturing the sums would keep them in memory, not registers.
-        finishPixel(c0, 0, target)
-        if target.pixels > 1 { finishPixel(c1, 1, target) }
-        if target.pixels > 2 { finishPixel(c2, 2, target) }
-        if target.pixels > 3 { finishPixel(c3, 3, target) }
-        if target.pixels > 4 { finishPixel(c4, 4, target) }
-        if target.pixels > 5 { finishPixel(c5, 5, target) }
-        if target.pixels > 6 { finishPixel(c6, 6, target) }
-        if target.pixels > 7 { finishPixel(c7, 7, target) }
-        if target.pixels > 8 { finishPixel(c8, 8, target) }
-        if target.pixels > 9 { finishPixel(c9, 9, target) }
-        if target.pixels > 10 { finishPixel(c10, 10, target) }
-        if target.pixels > 11 { finishPixel(c11, 11, target) }
+        let sums = target.sums
+        sums[0] = c0; sums[1] = c1; sums[2] = c2; sums[3] = c3; sums[4] = c4; sums[5] = c5
+        sums[6] = c6; sums[7] = c7; sums[8] = c8; sums[9] = c9; sums[10] = c10; sums[11] = c11
+        finishTile(target)
     }
 
     // MARK: 8 pixels x 32 channels
@@ -197,14 +194,11 @@ enum ConvolutionTiles {
                 a += source.segmentStride
             }
         }
-        finishPixel(c0, d0, 0, target)
-        if target.pixels > 1 { finishPixel(c1, d1, 1, target) }
-        if target.pixels > 2 { finishPixel(c2, d2, 2, target) }
-        if target.pixels > 3 { finishPixel(c3, d3, 3, target) }
-        if target.pixels > 4 { finishPixel(c4, d4, 4, target) }
-        if target.pixels > 5 { finishPixel(c5, d5, 5, target) }
-        if target.pixels > 6 { finishPixel(c6, d6, 6, target) }
-        if target.pixels > 7 { finishPixel(c7, d7, 7, target) }
+        let sums = target.sums
+        sums[0] = c0; sums[1] = c1; sums[2] = c2; sums[3] = c3; sums[4] = c4; sums[5] = c5; sums[6] = c6; sums[7] = c7
+        sums[8] = d0; sums[9] = d1; sums[10] = d2; sums[11] = d3; sums[12] = d4; sums[13] = d5; sums[14] = d6
+        sums[15] = d7
+        finishTile(target)
     }
 
     // MARK: 8 pixels x 1 channel
