@@ -3,9 +3,14 @@
 /// A *tile* computes a few output pixels of one output row (or of the flattened pixel list of a
 /// 1x1 convolution) times 16 or 32 output channels, keeping every sum in an AVX-512 register:
 /// each step broadcasts one input value per pixel and multiplies it into one or two 16-lane weight
-/// vectors (the outer-product formulation of a GEMM micro-kernel, with the input read in place,
-/// not packed). Sums run over `rowCount` kernel rows, each made of `segmentCount` runs of
-/// `segmentLength` consecutive input floats; the packed weights follow the same order.
+/// vectors (the outer-product formulation of a GEMM micro-kernel, with the input read where it
+/// lies, not packed). Sums run over `rowCount` kernel rows, each made of `segmentCount` runs of
+/// `segmentLength` consecutive input floats; the packed weights follow the same order. Pixels
+/// missing from a partial tile recompute its last pixel and are not stored, so every output is
+/// summed in the same order whatever tile it falls in (results do not depend on the thread count).
+///
+/// Measured on Zen 4 (AVX-512 on 256-bit units, one 16-lane FMA per cycle, ~117 GFLOP/s per core
+/// at 3.65 GHz), the 12x16 and 8x32 tiles run at the FMA peak when their operands are in L1.
 enum ConvolutionTiles {
     typealias Vector = SIMD16<Float>
 
