@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Inference
+import Inference
 
 /// Speed of `PackedConvolution` on layers of the target models. Not a timed test: it only prints.
 /// Run by hand, on an otherwise idle machine:
