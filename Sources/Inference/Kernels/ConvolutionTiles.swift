@@ -58,27 +58,26 @@ enum ConvolutionTiles {
         UnsafeMutableRawPointer(pointer).storeBytes(of: vector, as: Vector.self)
     }
 
-    /// `activation` applied to every lane; identity, ReLU, ReLU6 and hard swish stay vectorised.
-    /// (Compare-and-select: the standard library's `pointwiseMin`/`pointwiseMax` run lane by lane.)
+    // Activations on every lane, as compare-and-select (the standard library's
+    // `pointwiseMin`/`pointwiseMax` run lane by lane).
+
     @inline(__always)
-    static func activate(_ x: Vector, _ activation: Activation) -> Vector {
-        switch activation {
-        case .identity:
-            return x
-        case .relu:
-            return x.replacing(with: 0, where: x .< 0)
-        case .relu6:
-            return x.replacing(with: 0, where: x .< 0).replacing(with: 6, where: x .> 6)
-        case .hardSwish:
-            let shifted = x + 3
-            let gate = shifted.replacing(with: 0, where: shifted .< 0).replacing(with: 6, where: shifted .> 6)
-            return x * gate / 6
-        case .sigmoid:
-            return laneByLane(x, activation)
-        }
+    static func relu(_ x: Vector) -> Vector {
+        x.replacing(with: 0, where: x .< 0)
     }
 
-    /// Out of line, so that `activate` stays small enough to inline into every tile.
+    @inline(__always)
+    static func relu6(_ x: Vector) -> Vector {
+        x.replacing(with: 0, where: x .< 0).replacing(with: 6, where: x .> 6)
+    }
+
+    /// `x * relu6(x + 3) / 6`, in the order `Activation.apply` computes it.
+    @inline(__always)
+    static func hardSwish(_ x: Vector) -> Vector {
+        x * relu6(x + 3) / 6
+    }
+
+    /// Any activation, lane by lane through `Activation.apply` (for the sigmoid).
     @inline(never)
     static func laneByLane(_ x: Vector, _ activation: Activation) -> Vector {
         var y = x
@@ -86,29 +85,34 @@ enum ConvolutionTiles {
         return y
     }
 
-    /// Adds `bias`, applies the activation and writes the first `channels` lanes to `output`.
-    @inline(__always)
-    static func finish(_ sum: Vector, bias: UnsafePointer<Float>, activation: Activation,
-                       output: UnsafeMutablePointer<Float>, channels: Int) {
-        let value = activate(sum + load(bias), activation)
-        if channels >= Vector.scalarCount {
-            store(value, output)
-        } else {
-            for lane in 0..<channels { output[lane] = value[lane] }
-        }
-    }
-
     /// Adds the biases, applies the activation and stores the sums a tile left in `target.sums`:
     /// pixel `p`'s channels 0 ..< 16 in `sums[p]`, and for 32-channel tiles channels 16 ..< 32
     /// in `sums[8 + p]`.
     @inline(never)
     static func finishTile(_ target: Target) {
+        // One switch per tile, not per vector.
+        switch target.activation {
+        case .identity: finishTile(target) { $0 }
+        case .relu: finishTile(target) { relu($0) }
+        case .relu6: finishTile(target) { relu6($0) }
+        case .hardSwish: finishTile(target) { hardSwish($0) }
+        case .sigmoid: finishTile(target) { laneByLane($0, .sigmoid) }
+        }
+    }
+
+    @inline(__always)
+    static func finishTile(_ target: Target, _ activate: (Vector) -> Vector) {
         let vectors = target.channels > 16 ? 2 : 1
         for pixel in 0..<target.pixels {
             for vector in 0..<vectors {
-                finish(target.sums[vector * 8 + pixel], bias: target.bias + vector * 16, activation: target.activation,
-                       output: target.output + pixel * target.pixelStride + vector * 16,
-                       channels: min(target.channels - vector * 16, 16))
+                let value = activate(target.sums[vector * 8 + pixel] + load(target.bias + vector * 16))
+                let output = target.output + pixel * target.pixelStride + vector * 16
+                let channels = target.channels - vector * 16
+                if channels >= Vector.scalarCount {
+                    store(value, output)
+                } else {
+                    for lane in 0..<channels { output[lane] = value[lane] }
+                }
             }
         }
     }
