@@ -36,6 +36,9 @@ struct ConvolutionBenchmarkTests {
         Layer(name: "depthwise 3x3 128x128x16", geometry: ConvolutionGeometry(
             inputHeight: 128, inputWidth: 128, inputChannels: 16, outputChannels: 16,
             kernelHeight: 3, kernelWidth: 3, padding: .same, groups: 16)),
+        Layer(name: "depthwise 5x5 64x64x32", geometry: ConvolutionGeometry(
+            inputHeight: 64, inputWidth: 64, inputChannels: 32, outputChannels: 32,
+            kernelHeight: 5, kernelWidth: 5, padding: .same, groups: 32)),
         Layer(name: "depthwise 5x5 s2 64x64x32", geometry: ConvolutionGeometry(
             inputHeight: 64, inputWidth: 64, inputChannels: 32, outputChannels: 32,
             kernelHeight: 5, kernelWidth: 5, strides: (2, 2), padding: .same, groups: 32)),

@@ -6,7 +6,8 @@
 /// chosen from the geometry:
 /// - *pointwise* (1x1, stride 1, no padding, one group): a GEMM `[pixels x inputChannels] x
 ///   [inputChannels x outputChannels]` over the flattened pixels, reading the input in place;
-/// - *depthwise* (`groups == inputChannels == outputChannels`): vectorised over channels, 16 at a time;
+/// - *depthwise* (`groups == inputChannels == outputChannels`): vectorised over channels, 16 at a
+///   time, in tiles of 8 pixels that slide along the row for 3- and 5-wide kernels at stride 1;
 /// - *general* (any other kernel size, stride, dilation, padding or grouping): implicit GEMM, each
 ///   output row summed straight from the few input rows it reads, held with their zero padding in
 ///   a small ring (`ConvolutionRows`); no im2col buffer.
