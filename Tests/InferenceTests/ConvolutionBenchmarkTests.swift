@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Inference
+import Inference
 
 /// Speed of `PackedConvolution` on layers of the target models. Not a timed test: it only prints.
 /// Run by hand, on an otherwise idle machine:
@@ -8,9 +8,11 @@ import Testing
 ///     MATTE_BENCHMARK=1 swift test -c release --filter ConvolutionBenchmark
 ///
 /// Prints the median wall time of several runs and GFLOP/s (2 flops per multiply-add) for 1 and
-/// 2 threads, and for 1 thread also the median thread CPU time, which ignores time the thread
-/// spent descheduled (other processes sharing the cores).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["MATTE_BENCHMARK"] != nil))
+/// 2 threads. On a busy machine wall time says little, so it also prints the rate per unit of CPU
+/// time, which ignores time spent descheduled (median, best): for 1 thread the thread's own CPU
+/// time, for 2 threads the CPU time of the whole process, so that on idle cores a layer split
+/// evenly in two would run at twice that rate. The suite runs its tests one at a time.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["MATTE_BENCHMARK"] != nil), .serialized)
 struct ConvolutionBenchmarkTests {
     struct Layer: Sendable {
         var name: String
@@ -34,9 +36,16 @@ struct ConvolutionBenchmarkTests {
         Layer(name: "depthwise 3x3 128x128x16", geometry: ConvolutionGeometry(
             inputHeight: 128, inputWidth: 128, inputChannels: 16, outputChannels: 16,
             kernelHeight: 3, kernelWidth: 3, padding: .same, groups: 16)),
+        Layer(name: "depthwise 5x5 64x64x32", geometry: ConvolutionGeometry(
+            inputHeight: 64, inputWidth: 64, inputChannels: 32, outputChannels: 32,
+            kernelHeight: 5, kernelWidth: 5, padding: .same, groups: 32)),
+        Layer(name: "depthwise 5x5 s2 64x64x32", geometry: ConvolutionGeometry(
+            inputHeight: 64, inputWidth: 64, inputChannels: 32, outputChannels: 32,
+            kernelHeight: 5, kernelWidth: 5, strides: (2, 2), padding: .same, groups: 32)),
         Layer(name: "3x3 32->64 320x320", geometry: pads(320, (32, 64))),
         Layer(name: "3x3 16->16 320x320", geometry: pads(320, (16, 16))),
         Layer(name: "3x3 64->1 320x320", geometry: pads(320, (64, 1)), activation: .identity),
+        Layer(name: "3x3 64->1 80x80", geometry: pads(80, (64, 1)), activation: .identity),
         Layer(name: "3x3 s2 3->16 256x256 SAME", geometry: ConvolutionGeometry(
             inputHeight: 256, inputWidth: 256, inputChannels: 3, outputChannels: 16,
             kernelHeight: 3, kernelWidth: 3, strides: (2, 2), padding: .same), activation: .hardSwish),
@@ -54,6 +63,12 @@ struct ConvolutionBenchmarkTests {
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
+    static func processSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
     static func wallSeconds() -> Double {
         Double(DispatchTime.now().uptimeNanoseconds) * 1e-9
     }
@@ -64,7 +79,7 @@ struct ConvolutionBenchmarkTests {
     }
 
     @Test func layersOfTheTargetModels() {
-        var report = ["layer | threads | median ms | GFLOP/s (wall) | GFLOP/s (thread CPU)"]
+        var report = ["layer | threads | median ms | GFLOP/s (median wall) | GFLOP/s per CPU second (median, best)"]
         for layer in Self.layers {
             let g = layer.geometry
             var values = SeededValues(seed: 1)
@@ -79,17 +94,18 @@ struct ConvolutionBenchmarkTests {
                 output.withUnsafeMutableBufferPointer { output in
                     for threads in [1, 2] {
                         var wall: [Double] = [], cpu: [Double] = []
+                        let cpuSeconds = threads == 1 ? Self.threadSeconds : Self.processSeconds
                         for run in 0...runs {
-                            let wallStart = Self.wallSeconds(), cpuStart = Self.threadSeconds()
+                            let wallStart = Self.wallSeconds(), cpuStart = cpuSeconds()
                             convolution.run(input: input.baseAddress!, output: output.baseAddress!, threads: threads)
-                            let cpuEnd = Self.threadSeconds(), wallEnd = Self.wallSeconds()
+                            let cpuEnd = cpuSeconds(), wallEnd = Self.wallSeconds()
                             if run > 0 {  // The first run warms caches and pages.
                                 wall.append(wallEnd - wallStart)
                                 cpu.append(cpuEnd - cpuStart)
                             }
                         }
                         let wallMedian = Self.median(wall)
-                        let cpuColumn = threads == 1 ? String(format: "%.1f", flops / Self.median(cpu) / 1e9) : "-"
+                        let cpuColumn = String(format: "%.1f, %.1f", flops / Self.median(cpu) / 1e9, flops / cpu.min()! / 1e9)
                         report.append(String(format: "%@ | %d | %.3f | %.1f | %@", layer.name, threads,
                                              wallMedian * 1e3, flops / wallMedian / 1e9, cpuColumn))
                     }
@@ -165,22 +181,25 @@ struct ConvolutionBenchmarkTests {
         let inputs = layers.map { values.array($0.inputCount) }
         var outputs = layers.map { [Float](repeating: 0, count: $0.outputCount) }
         var report = ["U-2-Net-p: \(layers.count) convolutions, \(multiplyAdds) multiply-adds"]
+        // MATTE_BENCHMARK_DETAIL=1 also prints each layer's 1-thread CPU time.
+        let detail = ProcessInfo.processInfo.environment["MATTE_BENCHMARK_DETAIL"] != nil
         for threads in [1, 2] {
             var wall: [Double] = [], cpu: [Double] = []
+            let cpuSeconds = threads == 1 ? Self.threadSeconds : Self.processSeconds
             for run in 0...5 {
                 var wallTotal = 0.0, cpuTotal = 0.0
                 for index in layers.indices {
                     inputs[index].withUnsafeBufferPointer { input in
                         outputs[index].withUnsafeMutableBufferPointer { output in
-                            let wallStart = Self.wallSeconds(), cpuStart = Self.threadSeconds()
+                            let wallStart = Self.wallSeconds(), cpuStart = cpuSeconds()
                             convolutions[index].run(input: input.baseAddress!, output: output.baseAddress!, threads: threads)
-                            cpuTotal += Self.threadSeconds() - cpuStart
-                            if run == 1 && threads == 1 && ProcessInfo.processInfo.environment["MATTE_BENCHMARK_DETAIL"] != nil {
+                            let elapsed = cpuSeconds() - cpuStart
+                            cpuTotal += elapsed
+                            if run == 1 && threads == 1 && detail {
                                 let g = layers[index]
                                 print(String(format: "%3d %4d %3d->%3d d%d %8.3f ms %6.1f GFLOP/s", index, g.inputHeight,
-                                             g.inputChannels, g.outputChannels, g.dilationHeight,
-                                             (Self.threadSeconds() - cpuStart) * 1e3,
-                                             2 * Double(g.multiplyAdds) / (Self.threadSeconds() - cpuStart) / 1e9))
+                                             g.inputChannels, g.outputChannels, g.dilationHeight, elapsed * 1e3,
+                                             2 * Double(g.multiplyAdds) / elapsed / 1e9))
                             }
                             wallTotal += Self.wallSeconds() - wallStart
                         }
@@ -189,10 +208,9 @@ struct ConvolutionBenchmarkTests {
                 if run > 0 { wall.append(wallTotal); cpu.append(cpuTotal) }
             }
             let flops = 2 * Double(multiplyAdds)
-            report.append(String(format: "%d thread(s): median %.1f ms wall (%.1f GFLOP/s)", threads,
-                                 Self.median(wall) * 1e3, flops / Self.median(wall) / 1e9)
-                          + (threads == 1 ? String(format: ", %.1f ms thread CPU (%.1f GFLOP/s)",
-                                                   Self.median(cpu) * 1e3, flops / Self.median(cpu) / 1e9) : ""))
+            report.append(String(format: "%d thread(s): median %.1f ms wall (%.1f GFLOP/s), %.1f ms of CPU time (%.1f GFLOP/s per CPU second)",
+                                 threads, Self.median(wall) * 1e3, flops / Self.median(wall) / 1e9,
+                                 Self.median(cpu) * 1e3, flops / Self.median(cpu) / 1e9))
         }
         print(report.joined(separator: "\n"))
     }

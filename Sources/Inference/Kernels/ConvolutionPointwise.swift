@@ -12,25 +12,26 @@ extension PackedConvolution {
         let chunks = (pixels + chunk - 1) / chunk
         let blocks = self.blocks, activation = self.activation
         parallelFor(chunks, threads: threads) { range in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 1) { rows in
-                rows[0] = input
-                for chunkIndex in range {
-                    let start = chunkIndex * chunk, end = min(start + chunk, pixels)
-                    for block in blocks {
-                        let height = block.shape.pixels
-                        var pixel = start
-                        while pixel < end {
-                            let source = ConvolutionTiles.Source(
-                                rows: UnsafePointer(rows.baseAddress!), rowCount: 1,
-                                offset: pixel * inputChannels + block.inputChannel, pixelStride: inputChannels,
-                                segmentCount: 1, segmentStride: 0, segmentLength: inputChannels)
-                            let target = ConvolutionTiles.Target(
-                                output: output + pixel * outputChannels + block.outputChannel,
-                                pixelStride: outputChannels, pixels: min(height, end - pixel),
-                                channels: block.channels, bias: bias + block.biasOffset, activation: activation)
-                            block.shape.run(source, weights: weights + block.weightOffset, target)
-                            pixel += height
-                        }
+            let rows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: 1)
+            let sums = UnsafeMutablePointer<ConvolutionTiles.Vector>.allocate(capacity: 16)
+            defer { rows.deallocate(); sums.deallocate() }
+            rows[0] = input
+            for chunkIndex in range {
+                let start = chunkIndex * chunk, end = min(start + chunk, pixels)
+                for block in blocks {
+                    let height = block.shape.pixels
+                    var pixel = start
+                    while pixel < end {
+                        let source = ConvolutionTiles.Source(
+                            rows: rows, rowCount: 1,
+                            offset: pixel * inputChannels + block.inputChannel, pixelStride: inputChannels,
+                            segmentCount: 1, segmentStride: 0, segmentLength: inputChannels)
+                        let target = ConvolutionTiles.Target(
+                            output: output + pixel * outputChannels + block.outputChannel,
+                            pixelStride: outputChannels, pixels: min(height, end - pixel),
+                            channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums)
+                        block.shape.run(source, weights: weights + block.weightOffset, target)
+                        pixel += height
                     }
                 }
             }
