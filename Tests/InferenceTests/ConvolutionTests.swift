@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import Inference
 
@@ -218,6 +219,28 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         }
         #expect(relativeError(outputs[0], expected) <= 1e-5)
         #expect(outputs[0] == outputs[1], "1 and 2 threads differ")
+    }
+
+    /// One instance serves several callers at once, each with its own buffers.
+    @Test func concurrentCallers() {
+        let g = padded((24, 24), (16, 16)).geometry
+        var values = SeededValues(seed: 11)
+        let input = values.array(g.inputCount)
+        let convolution = PackedConvolution(weights: values.array(g.weightCount), bias: values.array(g.outputChannels),
+                                            geometry: g, activation: .relu)
+        let expected = runPacked(convolution, input: input, threads: 1)
+        let outputs = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4 * g.outputCount)
+        defer { outputs.deallocate() }
+        input.withUnsafeBufferPointer { input in
+            nonisolated(unsafe) let outputs = outputs
+            nonisolated(unsafe) let inputStart = input.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 4) { caller in
+                convolution.run(input: inputStart, output: outputs.baseAddress! + caller * g.outputCount, threads: 2)
+            }
+        }
+        for caller in 0..<4 {
+            #expect(Array(outputs[(caller * g.outputCount)..<((caller + 1) * g.outputCount)]) == expected)
+        }
     }
 
     /// The register tiles chosen for typical layers.
