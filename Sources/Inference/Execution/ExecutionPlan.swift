@@ -44,6 +44,7 @@ public final class ExecutionPlan: @unchecked Sendable {
     ///   - inputShapes: shapes for the graph's inputs, in order; nil keeps the shapes the file states.
     ///   - reference: run every operator through its slow reference kernel (for testing).
     public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false) throws(ModelError) {
+        let graph = graph.fusingActivations()
         var shapes = [[Int]?](repeating: nil, count: graph.values.count)
         var constantIndex = [Int?](repeating: nil, count: graph.values.count)
         var constants: [[Float]] = []
