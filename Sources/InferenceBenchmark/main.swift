@@ -2,7 +2,8 @@
 // execution plan alone (pre- and post-processing excluded), printing one JSON line per thread count:
 // {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "gflops", "peak_rss_mb", "samples_ms"}.
 //
-// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2] [--warmup N]
+// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2] [--warmup N] [--profile]
+// --profile also prints, per thread count, the time of each kind of operator (medians over runs).
 import Foundation
 import Inference
 
@@ -16,6 +17,7 @@ var runs = 50
 var warmup = 5
 var threadCounts = [1, 2]
 var modelPath: String?
+var profiling = false
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -27,6 +29,8 @@ while !arguments.isEmpty {
         guard let value = arguments.first.flatMap(Int.init), value >= 0 else { fail("--warmup needs a number") }
         warmup = value
         arguments.removeFirst()
+    case "--profile":
+        profiling = true
     case "--threads":
         guard let value = arguments.first else { fail("--threads needs a list like 1,2") }
         threadCounts = value.split(separator: ",").compactMap { Int($0) }
@@ -75,6 +79,19 @@ for threads in threadCounts {
         _ = try plan.run(inputs, threads: threads)
         let elapsed = clock.now - start
         times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+    }
+    if profiling {
+        var totals: [String: [Double]] = [:]
+        for _ in 0..<runs {
+            var run: [String: Double] = [:]
+            _ = try plan.run(inputs, threads: threads) { kind, duration in
+                run[kind, default: 0] += Double(duration.components.attoseconds) * 1e-15 + Double(duration.components.seconds) * 1e3
+            }
+            for (kind, milliseconds) in run { totals[kind, default: []].append(milliseconds) }
+        }
+        for (kind, samples) in totals.sorted(by: { $0.value.sorted()[$0.value.count / 2] > $1.value.sorted()[$1.value.count / 2] }) {
+            print(String(format: "  %-24@ %8.2f ms", kind, samples.sorted()[samples.count / 2]))
+        }
     }
     times.sort()
     let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2

@@ -149,7 +149,11 @@ public final class ExecutionPlan: @unchecked Sendable {
     }
 
     /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads` cores.
-    public func run(_ inputs: [Tensor], threads: Int = 1) throws(ModelError) -> [Tensor] {
+    ///
+    /// - Parameter profile: when given, called after each step with the operator's kind (as
+    ///   `StepKind` names it) and the step's duration.
+    public func run(_ inputs: [Tensor], threads: Int = 1,
+                    profile: ((String, Duration) -> Void)? = nil) throws(ModelError) -> [Tensor] {
         guard inputs.count == inputOffsets.count else {
             throw .invalidInput("expected \(inputOffsets.count) inputs, got \(inputs.count)")
         }
@@ -162,8 +166,17 @@ public final class ExecutionPlan: @unchecked Sendable {
         for (tensor, offset) in zip(inputs, inputOffsets) {
             tensor.scalars.withUnsafeBufferPointer { (arena + offset).update(from: $0.baseAddress!, count: $0.count) }
         }
-        for step in steps {
-            execute(step, arena: arena, threads: threads)
+        if let profile {
+            let clock = ContinuousClock()
+            for step in steps {
+                let start = clock.now
+                execute(step, arena: arena, threads: threads)
+                profile(step.kernel.kind, clock.now - start)
+            }
+        } else {
+            for step in steps {
+                execute(step, arena: arena, threads: threads)
+            }
         }
         return zip(outputOperands, outputShapes).map { operand, shape in
             switch operand {

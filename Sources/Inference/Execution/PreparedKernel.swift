@@ -11,6 +11,25 @@ enum PreparedKernel {
     case resize(Resize)
     case concatenate(axis: Int)
 
+    /// A short name of the kernel for profiles: the operator, and for convolutions their shape.
+    var kind: String {
+        switch self {
+        case .convolution(let packed):
+            let geometry = packed.geometry
+            return geometry.groups == 1
+                ? "convolution \(geometry.kernelHeight)x\(geometry.kernelWidth)"
+                : "convolution grouped"
+        case .referenceConvolution: return "convolution"
+        case .transposedConvolution: return "transposed convolution"
+        case .binary(let binaryOperator): return "\(binaryOperator)"
+        case .activation(let activation): return "\(activation)"
+        case .pool(let kind, _, _): return "\(kind) pool"
+        case .mean: return "mean"
+        case .resize(let resize): return "resize \(resize.mode)"
+        case .concatenate: return "concatenate"
+        }
+    }
+
     var multiplyAdds: Int {
         switch self {
         case .convolution(let packed): packed.geometry.multiplyAdds

@@ -1,8 +1,12 @@
 import Dispatch
 
-/// Runs `body(index)` for every index in `0..<count`, spread over up to `threads` cores in
-/// contiguous chunks (one chunk per thread: items should be large, ~0.1 ms or more each chunk).
+/// Runs `body` over `0..<count`, split into one contiguous chunk per thread, on up to `threads`
+/// cores: the calling thread takes the first chunk and the global queue the others, and the call
+/// returns when all are done. Chunks should be large (~0.1 ms of work or more).
 /// With `threads <= 1` or `count <= 1` it runs inline, in order.
+///
+/// Not `DispatchQueue.concurrentPerform`: on Linux it was measured here running its iterations one
+/// after another (two 0.5 s items took 0.94 s; the same items on the global queue, 0.50 s).
 @inlinable
 public func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     let workers = min(max(threads, 1), count)
@@ -10,11 +14,18 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void
         if count > 0 { body(0..<count) }
         return
     }
-    // concurrentPerform returns only after every iteration has finished, so `body` outlives them all.
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        let start = count * worker / workers
-        let end = count * (worker + 1) / workers
-        if start < end { body(start..<end) }
+    func chunk(_ worker: Int) -> Range<Int> {
+        count * worker / workers..<count * (worker + 1) / workers
+    }
+    // The group is waited on before returning, so `body` outlives every chunk.
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        let group = DispatchGroup()
+        for worker in 1..<workers {
+            let range = chunk(worker)
+            DispatchQueue.global().async(group: group) { body(range) }
+        }
+        body(chunk(0))
+        group.wait()
     }
 }
