@@ -7,7 +7,8 @@ enough to speak CDP's JSON messages.
 
 Steps: open the page, give the photo to the file input (DOM.setFileInputFiles, which fires `change`),
 wait until the page says it is done (document.body.dataset.state), check that a result is drawn and no
-error is shown, switch to the alpha view and back, and save a screenshot.
+error is shown, switch to the alpha view, ask for the blurred background (a screenshot of it is saved
+beside the main one), switch back to the cut-out, and save the screenshot.
 
 Usage: browser-test-driver.py --debug-port N --page-url URL --photo PATH --screenshot PATH [--timeout S]
 Exit status: 0 on success, 1 on a failed check (the reason on stderr).
@@ -130,6 +131,12 @@ def wait_for_state(tools, wanted, timeout):
     fail(f"the page stayed in state '{state}' for {timeout} s")
 
 
+def save_screenshot(tools, path):
+    shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    with open(path, "wb") as file:
+        file.write(base64.b64decode(shot["data"]))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--debug-port", type=int, required=True)
@@ -193,14 +200,22 @@ def main():
     tools.evaluate("document.querySelector('#views [data-view=alpha]').click()")
     if tools.evaluate("document.querySelector('#views [aria-pressed=true]').dataset.view") != "alpha":
         fail("the alpha view did not switch on")
-    tools.evaluate("document.querySelector('#views [data-view=cutout]').click()")
 
-    shot = tools.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
-    with open(arguments.screenshot, "wb") as file:
-        file.write(base64.b64decode(shot["data"]))
+    # The blurred-background composite comes from the server (background=blur).
+    tools.evaluate("document.getElementById('blur').click()")
+    time.sleep(0.1)
+    if wait_for_state(tools, {"done", "error"}, arguments.timeout) == "error":
+        fail("blur: the page shows an error: " + str(tools.evaluate("document.getElementById('error').textContent")))
+    if tools.evaluate("document.querySelector('#views [aria-pressed=true]').dataset.view") != "composite":
+        fail("the blurred-background view did not switch on")
+    blur_shot = os.path.splitext(arguments.screenshot)[0] + "-blur.png"
+    save_screenshot(tools, blur_shot)
+
+    tools.evaluate("document.querySelector('#views [data-view=cutout]').click()")
+    save_screenshot(tools, arguments.screenshot)
     print(f"browser-test: page showed a {shown['width']}x{shown['height']} cut-out after {elapsed:.1f} s "
           f"({shown['status']}); opaque {coverage['opaque']:.0%}, transparent {coverage['clear']:.0%}")
-    print(f"browser-test: screenshot {arguments.screenshot}")
+    print(f"browser-test: screenshot {arguments.screenshot} (blurred background: {blur_shot})")
 
 
 if __name__ == "__main__":

@@ -80,9 +80,9 @@ public enum Composite {
         return output
     }
 
-    /// A blur radius that reads as a shallow depth of field: 2% of the longer side, at least 2 pixels.
+    /// A blur radius that reads as a shallow depth of field: 4% of the longer side, at least 2 pixels.
     public static func defaultBlurRadius(width: Int, height: Int) -> Int {
-        max(2, max(width, height) / 50)
+        max(2, max(width, height) / 25)
     }
 
     /// Longest side of the grid the background is blurred on; larger photos are averaged down to it first.

@@ -20,7 +20,7 @@ enum WebPage {
   main { max-width: 980px; margin: 0 auto; padding: 24px 16px 48px; }
   h1 { margin: 0 0 4px; font-size: 24px; }
   p.lead { margin: 0 0 20px; color: var(--muted); }
-  #drop { border: 2px dashed var(--line); border-radius: 12px; background: #fff; padding: 28px; text-align: center;
+  #drop { display: block; border: 2px dashed var(--line); border-radius: 12px; background: #fff; padding: 28px; text-align: center;
           cursor: pointer; transition: border-color .15s, background .15s; }
   #drop.over { border-color: var(--accent); background: #eef4ff; }
   #drop strong { color: var(--accent); }
