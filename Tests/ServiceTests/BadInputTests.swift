@@ -169,6 +169,27 @@ import Glibc
         }
     }
 
+    @Test func slowBodyGets408AtTheRequestDeadline() async throws {
+        let configuration = TestApp.configuration {
+            $0.requestTimeout = 1
+            $0.headerTimeout = 8
+        }
+        let (app, _) = try TestApp.make(configuration, models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let start = ContinuousClock.now
+            // 100 of the 1000 bytes promised, then nothing.
+            let answer = try await RawSocket.exchange(
+                port: port,
+                send: Array("POST /v1/matte HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n".utf8)
+                    + [UInt8](repeating: 0x89, count: 100),
+                readSeconds: 6)
+            #expect(answer.hasPrefix("HTTP/1.1 408"), "answer: \(answer.prefix(200))")
+            #expect(answer.contains("request_timeout"))
+            #expect(ContinuousClock.now - start < .seconds(4))
+        }
+    }
+
     @Test func urlToLoopbackIsRefusedWhenFetchingIsOn() async throws {
         let configuration = TestApp.configuration { $0.allowURLFetch = true }
         let (app, _) = try TestApp.make(configuration, models: try await RealModels.require())
