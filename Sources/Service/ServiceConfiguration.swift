@@ -46,8 +46,8 @@ public struct ServiceConfiguration: Sendable {
         if queue < 0 { problems.append("queue must be 0 or more") }
         if maxBodyBytes < 1 { problems.append("max-body-bytes must be at least 1") }
         if maxPixels < 1 { problems.append("max-pixels must be at least 1") }
-        if !(requestTimeout > 0) { problems.append("request-timeout must be more than 0 seconds") }
-        if !(headerTimeout > 0) { problems.append("header-timeout must be more than 0 seconds") }
+        if !(requestTimeout > 0 && requestTimeout <= 86_400) { problems.append("request-timeout must be more than 0 and at most 86400 seconds") }
+        if !(headerTimeout > 0 && headerTimeout <= 86_400) { problems.append("header-timeout must be more than 0 and at most 86400 seconds") }
         return problems
     }
 }

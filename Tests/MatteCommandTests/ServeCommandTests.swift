@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test(arguments: [["--slots", "0"], ["--queue", "-1"], ["--port", "70000"], ["--request-timeout", "0"],
-                      ["--max-body-bytes", "0"], ["--header-timeout", "-3"]])
+                      ["--max-body-bytes", "0"], ["--header-timeout", "-3"], ["--request-timeout", "inf"]])
     func badValuesAreUsageErrors(arguments: [String]) {
         #expect(throws: (any Error).self) { try MatteCommand.parseAsRoot(["serve"] + arguments) }
     }

@@ -6,7 +6,9 @@ public struct Deadline: Sendable {
 
     public init(seconds: Double, from start: ContinuousClock.Instant = .now) {
         self.seconds = seconds
-        self.instant = start + .milliseconds(Int64(seconds * 1000))
+        // Clamped so that any Double (even infinite or NaN) converts without trapping.
+        let clamped = seconds.isNaN ? 0 : min(max(seconds, 0), 1e9)
+        self.instant = start + .milliseconds(Int64(clamped * 1000))
     }
 
     /// Seconds left, at least 0.
