@@ -71,7 +71,7 @@ enum WebPage {
     <fieldset id="backgrounds">
       <legend>Background</legend>
       <input id="colour" type="color" value="#3b82f6" title="Background colour">
-      <button type="button" id="blur">Blur</button>
+      <button type="button" id="blur" aria-pressed="false">Blur</button>
       <label class="button" for="backgroundFile">Image…</label>
       <input id="backgroundFile" type="file" accept="image/jpeg,image/png,image/webp" hidden>
     </fieldset>
@@ -197,6 +197,7 @@ function setView(view) {
   for (const button of document.querySelectorAll("#views button")) {
     button.setAttribute("aria-pressed", String(button.dataset.view === view));
   }
+  $("blur").setAttribute("aria-pressed", String(view === "composite" && state.background.kind === "blur"));
   draw();
 }
 
