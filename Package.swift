@@ -17,6 +17,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The HTTP service. Default traits (swift-configuration support, full Foundation) are not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (installed by scripts/install-dependencies).
@@ -26,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp",
                        providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CEXIF", path: "Sources/CEXIF", pkgConfig: "libexif",
                        providers: [.apt(["libexif-dev"])]),
 
@@ -35,9 +42,18 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF"], swiftSettings: native),
         /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs.
         .target(name: "Matting", dependencies: ["Inference", "Imaging"], swiftSettings: native),
-        /// The `matte` command: a thin layer of options over `Matting`.
+        /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.
+        .target(name: "Service", dependencies: [
+            "Matting", "Imaging", "CCurl",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: native),
+        /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`).
         .executableTarget(name: "MatteCommand", dependencies: [
-            "Matting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Matting", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
@@ -47,5 +63,12 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
         .testTarget(name: "MatteCommandTests", dependencies: ["MatteCommand"], swiftSettings: native),
+        .testTarget(name: "ServiceTests", dependencies: [
+            "Service", "Matting", "Imaging",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], swiftSettings: native),
     ]
 )

@@ -5,7 +5,7 @@ import Matting
 /// `matte`: command-line options over the `Matting` library. Option names follow the BSHM inference
 /// script (`--input`, `--output_dir`) where it has them.
 @main
-struct MatteCommand: ParsableCommand {
+struct MatteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte",
         abstract: "Cut people out of photos: writes an alpha matte and a cut-out for every image.",
@@ -37,7 +37,10 @@ struct MatteCommand: ParsableCommand {
 
             EXIT STATUS: 0 when every input succeeded, 1 when any failed (the others are still \
             processed; each failure is reported as 'matte: <input>: <reason>'), 64 for usage errors.
-            """)
+
+            SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help').
+            """,
+        subcommands: [Serve.self])
 
     @Option(name: [.customShort("i"), .customLong("input")], parsing: .upToNextOption,
             help: ArgumentHelp("Image file, folder, http(s) URL, or - for standard input. Repeatable, several values each.",

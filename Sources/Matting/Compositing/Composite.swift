@@ -1,0 +1,202 @@
+import Imaging
+
+/// What a composite puts behind the person.
+public enum Backdrop: Sendable, Equatable {
+    /// A solid colour.
+    case colour(red: UInt8, green: UInt8, blue: UInt8)
+    /// Another photo, scaled to cover the frame (aspect ratio kept) and centred; the overflow is cropped.
+    case image(Image)
+    /// The photo's own background, blurred (see `Composite.blurredBackground`). `radius` is in pixels
+    /// of the photo; nil picks `Composite.defaultBlurRadius`.
+    case blur(radius: Int?)
+}
+
+/// Composites: a cut-out laid over a new background.
+///
+/// Blending is straight-alpha "over" (Porter and Duff, "Compositing Digital Images", 1984) on 8-bit
+/// values: `out = (foreground * alpha + background * (255 - alpha)) / 255`, rounded to nearest.
+public enum Composite {
+    /// An RGB image of `cutout` (RGBA, straight alpha) over `backdrop`, the size of `cutout`.
+    public static func make(cutout: Image, over backdrop: Backdrop) -> Image {
+        precondition(cutout.channels == 4, "a cut-out is RGBA")
+        switch backdrop {
+        case .colour(let red, let green, let blue):
+            return cutout.flattened(over: (red, green, blue))
+        case .image(let image):
+            return blend(cutout, over: cover(image, width: cutout.width, height: cutout.height))
+        case .blur(let radius):
+            let radius = radius ?? defaultBlurRadius(width: cutout.width, height: cutout.height)
+            return blend(cutout, over: blurredBackground(of: cutout, radius: radius))
+        }
+    }
+
+    /// `cutout` (RGBA) over `background` (RGB, same size).
+    static func blend(_ cutout: Image, over background: Image) -> Image {
+        precondition(background.channels == 3 && background.width == cutout.width && background.height == cutout.height)
+        var output = background
+        cutout.pixels.withUnsafeBufferPointer { source in
+            output.pixels.withUnsafeMutableBufferPointer { target in
+                for pixel in 0..<cutout.pixelCount {
+                    let alpha = Int(source[pixel * 4 + 3])
+                    for channel in 0..<3 {
+                        let front = Int(source[pixel * 4 + channel]), back = Int(target[pixel * 3 + channel])
+                        // At most (255 * 255 + 127) / 255 = 255: fits a UInt8.
+                        target[pixel * 3 + channel] = UInt8((front * alpha + back * (255 - alpha) + 127) / 255)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// `image` (any channel count; RGBA flattened over white) scaled by the smallest factor that makes it
+    /// cover `width` x `height`, centred, cropped to that size, bilinear sampling (half-pixel centres).
+    /// Returns RGB.
+    public static func cover(_ image: Image, width: Int, height: Int) -> Image {
+        let source = image.channels == 4 ? image.flattened(over: (255, 255, 255)) : image.rgb()
+        var output = Image(width: width, height: height, channels: 3)
+        guard source.width > 0, source.height > 0, width > 0, height > 0 else { return output }
+        let scale = max(Float(width) / Float(source.width), Float(height) / Float(source.height))
+        // Offset of the crop window's left and top edges in source pixels.
+        let left = (Float(source.width) - Float(width) / scale) / 2
+        let top = (Float(source.height) - Float(height) / scale) / 2
+        let columns = (0..<width).map { tap((Float($0) + 0.5) / scale + left - 0.5, length: source.width) }
+        source.pixels.withUnsafeBufferPointer { pixels in
+            output.pixels.withUnsafeMutableBufferPointer { target in
+                for y in 0..<height {
+                    let row = tap((Float(y) + 0.5) / scale + top - 0.5, length: source.height)
+                    for x in 0..<width {
+                        let column = columns[x]
+                        for channel in 0..<3 {
+                            func at(_ sx: Int, _ sy: Int) -> Float { Float(pixels[(sy * source.width + sx) * 3 + channel]) }
+                            let upper = at(column.low, row.low) + (at(column.high, row.low) - at(column.low, row.low)) * column.weight
+                            let lower = at(column.low, row.high) + (at(column.high, row.high) - at(column.low, row.high)) * column.weight
+                            target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// A blur radius that reads as a shallow depth of field: 4% of the longer side, at least 2 pixels.
+    public static func defaultBlurRadius(width: Int, height: Int) -> Int {
+        max(2, max(width, height) / 25)
+    }
+
+    /// Longest side of the grid the background is blurred on; larger photos are averaged down to it first.
+    static let blurGridSide = 512
+
+    /// The photo's background with the person blurred away, RGB, the size of `cutout`.
+    ///
+    /// A normalised (weighted) box blur: each output colour is `sum(w * colour) / sum(w)` over a square
+    /// window, with weight `w = (255 - alpha) + 1` so that person pixels barely count and windows that hold
+    /// only person pixels still average to something. To stay cheap on large photos, the weighted sums are
+    /// first accumulated over cells of `step x step` pixels (step chosen so the grid's longer side is at most
+    /// `blurGridSide`), box-blurred on that grid with radius `radius / step`, normalised, and sampled back
+    /// bilinearly at full size.
+    public static func blurredBackground(of cutout: Image, radius: Int) -> Image {
+        precondition(cutout.channels == 4, "a cut-out is RGBA")
+        let width = cutout.width, height = cutout.height
+        var output = Image(width: width, height: height, channels: 3)
+        guard width > 0, height > 0 else { return output }
+        let step = max(1, (max(width, height) + blurGridSide - 1) / blurGridSide)
+        let gridWidth = (width + step - 1) / step, gridHeight = (height + step - 1) / step
+        let cells = gridWidth * gridHeight
+
+        // Weighted sums per cell: weight, weight * red, weight * green, weight * blue.
+        var weights = [Float](repeating: 0, count: cells)
+        var reds = weights, greens = weights, blues = weights
+        cutout.pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<height {
+                let cellRow = (y / step) * gridWidth
+                for x in 0..<width {
+                    let base = (y * width + x) * 4
+                    let weight = Float(256 - Int(pixels[base + 3]))
+                    let cell = cellRow + x / step
+                    weights[cell] += weight
+                    reds[cell] += weight * Float(pixels[base])
+                    greens[cell] += weight * Float(pixels[base + 1])
+                    blues[cell] += weight * Float(pixels[base + 2])
+                }
+            }
+        }
+        let gridRadius = max(1, (radius + step / 2) / step)
+        let blurredWeights = boxSum(weights, width: gridWidth, height: gridHeight, radius: gridRadius)
+        let colours = [reds, greens, blues].map { sums in
+            let blurred = boxSum(sums, width: gridWidth, height: gridHeight, radius: gridRadius)
+            // Every weight is at least 1, so every window's weight is positive.
+            return (0..<cells).map { blurred[$0] / blurredWeights[$0] }
+        }
+
+        let columns = (0..<width).map { tap((Float($0) + 0.5) / Float(step) - 0.5, length: gridWidth) }
+        for y in 0..<height {
+            let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
+            for x in 0..<width {
+                let column = columns[x]
+                for channel in 0..<3 {
+                    let plane = colours[channel]
+                    func at(_ gx: Int, _ gy: Int) -> Float { plane[gy * gridWidth + gx] }
+                    let upper = at(column.low, row.low) + (at(column.high, row.low) - at(column.low, row.low)) * column.weight
+                    let lower = at(column.low, row.high) + (at(column.high, row.high) - at(column.low, row.high)) * column.weight
+                    output.pixels[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                }
+            }
+        }
+        return output
+    }
+
+    /// Box sums: each output is the sum of `values` over the `(2 * radius + 1)` square window centred on
+    /// it, clipped at the edges (no padding values). Separable running sums, O(1) per value and pass.
+    /// `values` is row-major `width * height`.
+    static func boxSum(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        precondition(values.count == width * height && radius >= 0)
+        var horizontal = [Float](repeating: 0, count: values.count)
+        for y in 0..<height {
+            let base = y * width
+            var sum: Float = 0
+            for x in 0..<min(radius, width) { sum += values[base + x] }
+            for x in 0..<width {
+                if x + radius < width { sum += values[base + x + radius] }
+                if x - radius - 1 >= 0 { sum -= values[base + x - radius - 1] }
+                horizontal[base + x] = sum
+            }
+        }
+        var output = [Float](repeating: 0, count: values.count)
+        for x in 0..<width {
+            var sum: Float = 0
+            for y in 0..<min(radius, height) { sum += horizontal[y * width + x] }
+            for y in 0..<height {
+                if y + radius < height { sum += horizontal[(y + radius) * width + x] }
+                if y - radius - 1 >= 0 { sum -= horizontal[(y - radius - 1) * width + x] }
+                output[y * width + x] = sum
+            }
+        }
+        return output
+    }
+
+    /// Slow twin of `boxSum`: adds up every window directly.
+    static func boxSumReference(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        var output = [Float](repeating: 0, count: values.count)
+        for y in 0..<height {
+            for x in 0..<width {
+                var sum: Float = 0
+                for windowY in max(0, y - radius)...min(height - 1, y + radius) {
+                    for windowX in max(0, x - radius)...min(width - 1, x + radius) {
+                        sum += values[windowY * width + windowX]
+                    }
+                }
+                output[y * width + x] = sum
+            }
+        }
+        return output
+    }
+
+    /// The two source indices and the weight of the second for a source position, edges clamped.
+    static func tap(_ position: Float, length: Int) -> (low: Int, high: Int, weight: Float) {
+        let clamped = min(max(position, 0), Float(length - 1))
+        let low = Int(clamped)
+        return (low, min(low + 1, length - 1), clamped - Float(low))
+    }
+}

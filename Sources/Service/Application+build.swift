@@ -1,0 +1,77 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// What the routes share: settings, inference slots, models and metrics.
+public final class ServiceState: Sendable {
+    public let configuration: ServiceConfiguration
+    public let slots: InferenceSlots
+    public let models: ModelStore
+    public let metrics: MetricsRegistry
+    let fetcher: GuardedFetcher
+
+    public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: GuardedFetcher? = nil) {
+        self.configuration = configuration
+        self.slots = InferenceSlots(slots: configuration.slots, queueLimit: configuration.queue)
+        self.models = models ?? ModelStore(directory: configuration.modelDirectory, threads: configuration.threadsPerJob)
+        self.metrics = MetricsRegistry()
+        self.fetcher = fetcher ?? GuardedFetcher(maxBytes: configuration.maxDownloadBytes,
+                                                 timeout: min(30, configuration.requestTimeout))
+    }
+}
+
+/// The application `matte serve` runs: the router behind an HTTP/1.1 server whose idle timeout closes
+/// connections that do not send a complete request head within `headerTimeout` (slow clients), and that
+/// stays idle no longer than that between requests. Model loading starts here, in the background.
+///
+/// - Parameters:
+///   - state: shared state; made from `configuration` when nil (tests pass stand-in models).
+///   - onServerRunning: called with the port once the server listens (useful with port 0).
+public func buildApplication(_ configuration: ServiceConfiguration, state: ServiceState? = nil, logger: Logger? = nil,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    let problems = configuration.problems
+    guard problems.isEmpty else {
+        throw ServiceError(.internalServerError, code: "bad_configuration", problems.joined(separator: "; "))
+    }
+    var logger = logger ?? Logger(label: "matte.serve")
+    if logger.logLevel > .info { logger.logLevel = .info }
+    let state = state ?? ServiceState(configuration: configuration)
+    state.models.startLoading()
+    let router = buildRouter(state, logger: logger)
+    let idleTimeout = TimeAmount.milliseconds(Int64(configuration.headerTimeout * 1000))
+    return Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "matte"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+/// Builds the application and runs it until SIGTERM or SIGINT, which stop it gracefully: the listener
+/// closes, requests in progress are answered, then the process returns.
+public func serve(_ configuration: ServiceConfiguration,
+                  onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    let app = try buildApplication(configuration, onServerRunning: onServerRunning)
+    try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+}
+
+/// Every route, behind the metrics and error middleware:
+///
+/// | route | answer |
+/// | --- | --- |
+/// | `GET /` | the web page |
+/// | `GET /openapi.yaml` | the API description |
+/// | `GET /healthz` | 200 while the process is up |
+/// | `GET /readyz` | 200 when the models are loaded, else 503 |
+/// | `GET /metrics` | Prometheus text |
+/// | `POST /v1/matte` | the matting API (`MatteController`) |
+public func buildRouter(_ state: ServiceState, logger: Logger = Logger(label: "matte.serve")) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware(registry: state.metrics))
+    router.add(middleware: ErrorMiddleware(logger: logger))
+    DocumentController().addRoutes(to: router)
+    HealthController(state: state).addRoutes(to: router)
+    MatteController(state: state).addRoutes(to: router)
+    return router
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+
+/// Counts every request and its latency in `MetricsRegistry`, labelled by the route pattern the router
+/// matched (`/v1/matte`), or `unmatched`. Sits outside the error middleware, so it sees final statuses.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let registry: MetricsRegistry
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        registry.requestStarted()
+        func finish(_ status: HTTPResponse.Status) {
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            // Hummingbird names unmatched requests by its not-found handler; routes all start with "/".
+            let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
+            registry.requestFinished(route: route, method: request.method.rawValue,
+                                     status: status.code, seconds: seconds)
+        }
+        do {
+            let response = try await next(request, context)
+            finish(response.status)
+            return response
+        } catch {
+            finish((error as? any HTTPResponseError)?.status ?? .internalServerError)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// What a `POST /v1/matte` request carries, before options are interpreted: the photo (if sent in the
+/// body), a background image file (multipart only), and the option fields from the query string and form.
+struct MatteRequest: Sendable {
+    var image: [UInt8]?
+    var backgroundImage: [UInt8]?
+    var fields: [(name: String, value: String)]
+
+    /// Reads the body by its Content-Type:
+    /// - `image/*`: the body is the photo;
+    /// - `multipart/form-data`: file field `image` is the photo, file field `background` the background
+    ///   image, text fields are options;
+    /// - `application/x-www-form-urlencoded`: the fields are options (with `url`, no photo in the body);
+    /// - no Content-Type and an empty body: options only (query string).
+    ///
+    /// Query-string fields come first, then form fields; `MatteOptions.parse` refuses a name given twice.
+    static func read(query: String?, contentType: String?, body: [UInt8]) throws(ServiceError) -> MatteRequest {
+        var request = MatteRequest(image: nil, backgroundImage: nil, fields: try FormFields.parse(query ?? ""))
+        let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        switch mediaType {
+        case nil where body.isEmpty:
+            break
+        case let type? where type.hasPrefix("image/"):
+            request.image = body
+        case "multipart/form-data":
+            guard let boundary = try MultipartForm.boundary(contentType: contentType ?? "") else {
+                throw .unsupportedMediaType(contentType)
+            }
+            let form = try MultipartForm(body: body, boundary: boundary)
+            for part in form.parts {
+                switch part.name {
+                case "image":
+                    guard request.image == nil else { throw .malformedForm("more than one 'image' field") }
+                    request.image = Array(part.content)
+                case "background" where part.isFile:
+                    guard request.backgroundImage == nil else { throw .malformedForm("more than one 'background' file") }
+                    request.backgroundImage = Array(part.content)
+                default:
+                    guard let value = String(validating: part.content, as: UTF8.self) else {
+                        throw .malformedForm("field '\(part.name)' is not UTF-8 text")
+                    }
+                    request.fields.append((part.name, value))
+                }
+            }
+        case "application/x-www-form-urlencoded":
+            guard let text = String(validating: body, as: UTF8.self) else { throw .malformedForm("the form is not UTF-8 text") }
+            request.fields += try FormFields.parse(text)
+        default:
+            throw .unsupportedMediaType(contentType)
+        }
+        return request
+    }
+}
+
+/// `application/x-www-form-urlencoded` text (also the query string): `name=value` pairs joined by `&`,
+/// `+` for space, `%XX` escapes (WHATWG URL standard, section 5.1). Empty pairs are skipped; a name
+/// without `=` has an empty value.
+enum FormFields {
+    static func parse(_ text: String) throws(ServiceError) -> [(name: String, value: String)] {
+        var fields: [(name: String, value: String)] = []
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try decode(halves[0])
+            let value = halves.count > 1 ? try decode(halves[1]) : ""
+            fields.append((name, value))
+        }
+        return fields
+    }
+
+    static func decode(_ text: Substring) throws(ServiceError) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard utf8.count >= 2, let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) else {
+                    throw .malformedForm("bad %-escape in '\(text)'")
+                }
+                bytes.append(high << 4 | low)
+                utf8 = utf8.dropFirst(2)
+            default: bytes.append(byte)
+            }
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .malformedForm("'\(text)' is not UTF-8") }
+        return decoded
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /v1/matte`: a photo in, the cut-out (or matte, or composite) out. See `MatteOptions` for the
+/// options and `MatteRequest` for the ways a photo can be sent.
+///
+/// Order of work: refuse an over-long declared body (413) before reading it; read the body under the
+/// request deadline (408); parse the request and options (400, 415); fetch `url` if allowed; check the
+/// models are loaded (503); then wait for an inference slot or be refused (503 with Retry-After) and run
+/// the job under the same deadline (503 on time-out). Image problems are 413 (pixel limit) or 422.
+struct MatteController {
+    let state: ServiceState
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("v1/matte") { request, _ -> Response in try await matte(request) }
+    }
+
+    func matte(_ request: Request) async throws -> Response {
+        let configuration = state.configuration
+        let deadline = Deadline(seconds: configuration.requestTimeout)
+        let start = ContinuousClock.now
+        let limit = configuration.maxBodyBytes
+
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw ServiceError.bodyTooLarge(limit: limit)
+        }
+        let body = try await deadline.run(orThrow: ServiceError.bodyTimeout(seconds: configuration.requestTimeout)) {
+            do {
+                return try await request.body.collect(upTo: limit)
+            } catch is NIOTooManyBytesError {
+                throw ServiceError.bodyTooLarge(limit: limit)
+            }
+        }
+        let received = ContinuousClock.now
+
+        var input = try MatteRequest.read(query: request.uri.query, contentType: request.headers[.contentType],
+                                          body: Array(buffer: body))
+        let options = try MatteOptions.parse(input.fields, backgroundFile: input.backgroundImage != nil)
+        if let url = options.url {
+            guard configuration.allowURLFetch else { throw ServiceError.urlFetchingDisabled }
+            guard input.image == nil || input.image?.isEmpty == true else {
+                throw ServiceError.conflictingOptions("send either an image or a url, not both")
+            }
+            // The download's own time limit keeps it within the request deadline.
+            var fetcher = state.fetcher
+            fetcher.timeout = max(0.1, min(fetcher.timeout, deadline.remainingSeconds))
+            input.image = try await WorkerThreads.detached { [fetcher] in
+                do { return try fetcher.fetch(url) } catch let error as GuardedFetchError { throw ServiceError.fetch(error) }
+            }
+        }
+        guard let image = input.image, !image.isEmpty else { throw ServiceError.emptyBody }
+
+        let matter = try state.models.matter()
+        let job = MatteJob(image: image, backgroundImage: input.backgroundImage, options: options,
+                           maxPixels: configuration.maxPixels, wantsJSON: Self.acceptsJSON(request.headers[.accept]))
+        let queued = ContinuousClock.now
+        let result = try await deadline.run(orThrow: ServiceError.processingTimeout(seconds: configuration.requestTimeout)) {
+            try await state.slots.run { try job.run(matter: matter) }
+        }
+        let total = milliseconds(ContinuousClock.now - start)
+        let waited = max(0, milliseconds(ContinuousClock.now - queued) - result.timings.totalWork)
+        return job.wantsJSON
+            ? try jsonResponse(result, options: options, receive: milliseconds(received - start), wait: waited, total: total)
+            : imageResponse(result, options: options, wait: waited, total: total)
+    }
+
+    /// Whether `Accept` names `application/json` (with any parameters); images are the default.
+    static func acceptsJSON(_ accept: String?) -> Bool {
+        guard let accept else { return false }
+        return accept.split(separator: ",").contains {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        }
+    }
+
+    private func imageResponse(_ result: MatteJob.Result, options: MatteOptions, wait: Double, total: Double) -> Response {
+        let timings = result.timings
+        let serverTiming = [("decode", timings.decode), ("preprocess", timings.preprocess), ("inference", timings.inference),
+                            ("postprocess", timings.postprocess), ("composite", timings.composite), ("encode", timings.encode),
+                            ("wait", wait), ("total", total)]
+            .map { "\($0.0);dur=\(String(format: "%.1f", $0.1))" }.joined(separator: ", ")
+        let fileExtension = options.format == .jpeg ? "jpg" : options.format.rawValue
+        let headers: HTTPFields = [
+            .contentType: options.format.mimeType,
+            .contentDisposition: "inline; filename=\"\(options.output.rawValue).\(fileExtension)\"",
+            HTTPField.Name("Server-Timing")!: serverTiming,
+            HTTPField.Name("X-Image-Size")!: "\(result.width)x\(result.height)",
+        ]
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: result.body)))
+    }
+
+    /// `{width, height, alpha, cutout, [composite, compositeFormat], timings}`; images as base64.
+    private func jsonResponse(_ result: MatteJob.Result, options: MatteOptions, receive: Double, wait: Double,
+                              total: Double) throws -> Response {
+        struct Body: Encodable {
+            var width: Int
+            var height: Int
+            var alpha: String
+            var cutout: String
+            var composite: String?
+            var compositeFormat: String?
+            var timings: [String: Double]
+        }
+        let timings = result.timings
+        let rounded = { (value: Double) in (value * 10).rounded() / 10 }
+        var body = Body(width: result.width, height: result.height,
+                        alpha: Data(result.alphaPNG ?? []).base64EncodedString(),
+                        cutout: Data(result.cutoutPNG ?? []).base64EncodedString(),
+                        timings: ["receive": receive, "wait": wait, "decode": timings.decode, "preprocess": timings.preprocess,
+                                  "inference": timings.inference, "postprocess": timings.postprocess,
+                                  "composite": timings.composite, "encode": timings.encode, "total": total]
+                            .mapValues(rounded))
+        if options.output == .composite {
+            body.composite = Data(result.body).base64EncodedString()
+            body.compositeFormat = options.format.rawValue
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(body)
+        return Response(status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension MatteJob.Timings {
+    var totalWork: Double { decode + preprocess + inference + postprocess + composite + encode }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import Service
+import Testing
+
+/// Health, readiness, metrics, the API description and the page.
+@Suite struct OperationsTests {
+    @Test func healthzAnswersWhileModelsAreMissing() async throws {
+        let models = ModelStore { throw FailingLoad() }
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: models)
+        await models.waitUntilLoaded(seconds: 5)
+        try await app.test(.router) { client in
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+            #expect(String(buffer: health.body).contains("alive"))
+
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+            let error = try ready.errorBody()
+            #expect(error.code == "not_ready")
+            #expect(error.message.contains("selfie.tflite is missing"))
+
+            // Matting says the same, after the request itself was found valid.
+            let matte = try await client.matte(try Samples.png())
+            #expect(matte.status == .serviceUnavailable)
+            #expect(try matte.errorBody().code == "not_ready")
+        }
+    }
+
+    @Test func readyzIsOKWithModels() async throws {
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: try await RealModels.require())
+        try await app.test(.router) { client in
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+        }
+    }
+
+    @Test func realModelsLoadInTheBackground() async throws {
+        _ = try await RealModels.require()
+        let configuration = TestApp.configuration()
+        let app = try buildApplication(configuration)
+        try await app.test(.router) { client in
+            var status = HTTPResponse.Status.serviceUnavailable
+            let deadline = ContinuousClock.now + .seconds(30)
+            while status != .ok && ContinuousClock.now < deadline {
+                status = try await client.execute(uri: "/readyz", method: .get).status
+                if status != .ok { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(status == .ok)
+        }
+    }
+
+    @Test func metricsCountRequestsByRouteAndStatus() async throws {
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.router) { client in
+            _ = try await client.execute(uri: "/healthz", method: .get)
+            _ = try await client.matte(try Samples.png(width: 8, height: 8))
+            _ = try await client.matte([], query: "nonsense=1")
+            _ = try await client.execute(uri: "/nowhere/12345", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = String(buffer: response.body)
+            for line in [
+                #"matte_http_requests_total{route="/healthz",method="GET",status="200"} 1"#,
+                #"matte_http_requests_total{route="/v1/matte",method="POST",status="200"} 1"#,
+                #"matte_http_requests_total{route="/v1/matte",method="POST",status="400"} 1"#,
+                #"matte_http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
+                #"matte_http_request_duration_seconds_count{route="/v1/matte"} 2"#,
+                #"matte_http_request_duration_seconds_bucket{route="/v1/matte",le="+Inf"} 2"#,
+                "matte_http_requests_in_flight 1",
+                "matte_inference_running 0",
+                "matte_inference_queue_depth 0",
+                "matte_inference_slots 2",
+                "matte_inference_queue_capacity 4",
+                "matte_inference_rejected_total 0",
+                "matte_models_ready 1",
+                "# TYPE matte_http_request_duration_seconds histogram",
+            ] {
+                #expect(text.contains(line + "\n"), "metrics lack: \(line)")
+            }
+            #expect(!text.contains("12345"), "raw paths must not become labels")
+        }
+    }
+
+    @Test func pageIsServed() async throws {
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            let page = String(buffer: response.body)
+            for piece in ["<html", "/v1/matte", "type=\"file\"", "Download"] {
+                #expect(page.contains(piece), "page lacks \(piece)")
+            }
+        }
+    }
+
+    /// Every (method, path) in openapi.yaml is a route, and every route is in openapi.yaml.
+    @Test func openAPIDescribesExactlyTheRoutes() async throws {
+        let state = ServiceState(configuration: TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        let router = buildRouter(state)
+        let routes = Set(router.routes.map { "\($0.method.rawValue) \(Self.normalise($0.path.description))" })
+        let documented = Set(Self.documentedOperations(OpenAPIDocument.yaml))
+        #expect(!routes.isEmpty)
+        #expect(routes == documented, "only routed: \(routes.subtracting(documented)); only documented: \(documented.subtracting(routes))")
+
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(response.status == .ok)
+            #expect(String(buffer: response.body) == OpenAPIDocument.yaml)
+        }
+    }
+
+    static func normalise(_ path: String) -> String {
+        path.hasPrefix("/") ? path : "/" + path
+    }
+
+    /// `METHOD /path` for each operation under `paths:` (two-space indented paths, four-space methods).
+    static func documentedOperations(_ yaml: String) -> [String] {
+        var operations: [String] = []
+        var inPaths = false
+        var path: String?
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if !line.hasPrefix(" ") && !line.isEmpty {
+                inPaths = line == "paths:"
+                continue
+            }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), !line.hasPrefix("   "), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if line.hasPrefix("    "), !line.hasPrefix("     "), let path {
+                let method = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if ["get", "put", "post", "delete", "patch", "head", "options"].contains(String(method)) {
+                    operations.append("\(method.uppercased()) \(path)")
+                }
+            }
+        }
+        return operations
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Imaging
+@testable import Matting
+@testable import Service
+import Testing
+
+/// The pieces under the routes: multipart and form parsing, options, the address policy, compositing.
+@Suite struct RequestParsingTests {
+    @Test func multipartPartsAndFiles() throws {
+        let form = Samples.multipart([
+            ("image", "a.png", "image/png", [1, 2, 3, 13, 10, 45, 45]),  // content holding CR LF - -
+            ("output", nil, nil, Samples.text("alpha")),
+            ("background", nil, "text/plain", Samples.text("blur")),
+        ])
+        let parsed = try MultipartForm(body: form.body, boundary: "matte-test-boundary")
+        #expect(parsed.parts.map(\.name) == ["image", "output", "background"])
+        #expect(Array(parsed.parts[0].content) == [1, 2, 3, 13, 10, 45, 45])
+        #expect(parsed.parts[0].isFile)
+        #expect(!parsed.parts[1].isFile && !parsed.parts[2].isFile)
+        #expect(parsed.parts[0].filename == "a.png")
+    }
+
+    @Test func multipartWithPreambleAndQuotedBoundary() throws {
+        let body = Array("preamble\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nvalue\r\n--b--".utf8)
+        #expect(try MultipartForm.boundary(contentType: "multipart/form-data; boundary=\"b\"") == "b")
+        #expect(try MultipartForm.boundary(contentType: "image/png") == nil)
+        let parsed = try MultipartForm(body: body, boundary: "b")
+        #expect(parsed.parts.count == 1)
+        #expect(String(decoding: parsed.parts[0].content, as: UTF8.self) == "value")
+    }
+
+    /// Every prefix of a valid body, and garbage, is refused or parsed without trapping.
+    @Test func multipartNeverTraps() throws {
+        let form = Samples.multipart([("image", "a.png", "image/png", Array(repeating: 7, count: 50)),
+                                      ("output", nil, nil, Samples.text("alpha"))])
+        for length in 0...form.body.count {
+            _ = try? MultipartForm(body: Array(form.body.prefix(length)), boundary: "matte-test-boundary")
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var body = form.body
+            for _ in 0..<5 { body[Int.random(in: 0..<body.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator) }
+            _ = try? MultipartForm(body: body, boundary: "matte-test-boundary")
+        }
+        #expect(throws: ServiceError.self) { try MultipartForm(body: [], boundary: "x") }
+    }
+
+    @Test func findMatchesANaiveSearch() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let bytes = (0..<Int.random(in: 0...60, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator) }
+            let pattern = (0..<Int.random(in: 1...4, using: &generator)).map { _ in UInt8.random(in: 0...2, using: &generator) }
+            let expected = bytes.count < pattern.count ? nil
+                : (0...(bytes.count - pattern.count)).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
+            #expect(MultipartForm.find(pattern, in: bytes, from: 0) == expected)
+        }
+    }
+
+    @Test func formFieldsDecode() throws {
+        let fields = try FormFields.parse("a=1&b=x+y%21&&c&url=http%3A%2F%2Fh%2Fp%3Fq%3D1")
+        #expect(fields.map(\.name) == ["a", "b", "c", "url"])
+        #expect(fields.map(\.value) == ["1", "x y!", "", "http://h/p?q=1"])
+        #expect(throws: ServiceError.self) { try FormFields.parse("a=%G1") }
+        #expect(throws: ServiceError.self) { try FormFields.parse("a=%") }
+        #expect(throws: ServiceError.self) { try FormFields.parse("a=%FF") }  // not UTF-8
+    }
+
+    @Test func options() throws {
+        let defaults = try MatteOptions.parse([])
+        #expect(defaults == MatteOptions())
+        let options = try MatteOptions.parse([("output", "composite"), ("background", "#0A0b0C"), ("format", "jpeg"),
+                                              ("mode", "best")])
+        #expect(options.output == .composite)
+        #expect(options.background == .colour(red: 10, green: 11, blue: 12))
+        #expect(options.format == .jpeg)
+        #expect(options.mode == .best)
+        let withFile = try MatteOptions.parse([], backgroundFile: true)
+        #expect(withFile.output == .composite && withFile.background == .image)
+        #expect(throws: ServiceError.self) { try MatteOptions.parse([("background", "blur")], backgroundFile: true) }
+        #expect(throws: ServiceError.self) { try MatteOptions.parse([("output", "alpha")], backgroundFile: true) }
+        #expect(throws: ServiceError.self) { try MatteOptions.parse([("url", "")]) }
+    }
+
+    @Test func addressPolicy() {
+        let refused: [[UInt8]] = [[127, 0, 0, 1], [127, 255, 0, 9], [10, 0, 0, 1], [172, 16, 0, 1], [172, 31, 255, 255],
+                                  [192, 168, 1, 1], [169, 254, 169, 254], [0, 0, 0, 0], [224, 0, 0, 1], [239, 1, 1, 1],
+                                  [255, 255, 255, 255], [100, 64, 0, 1], [240, 0, 0, 1]]
+        for address in refused { #expect(AddressPolicy.refusal(ipv4: address) != nil, "\(address)") }
+        let allowed: [[UInt8]] = [[8, 8, 8, 8], [1, 1, 1, 1], [172, 32, 0, 1], [172, 15, 0, 1], [192, 169, 0, 1], [100, 128, 0, 1]]
+        for address in allowed { #expect(AddressPolicy.refusal(ipv4: address) == nil, "\(address)") }
+
+        func v6(_ text: String) -> [UInt8] {
+            var address = in6_addr()
+            precondition(inet_pton(AF_INET6, text, &address) == 1)
+            return withUnsafeBytes(of: &address) { Array($0) }
+        }
+        for text in ["::", "::1", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+                     "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2001:db8::1", "fec0::1"] {
+            #expect(AddressPolicy.refusal(ipv6: v6(text)) != nil, "\(text)")
+        }
+        for text in ["2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8"] {
+            #expect(AddressPolicy.refusal(ipv6: v6(text)) == nil, "\(text)")
+        }
+        #expect(AddressPolicy.text([127, 0, 0, 1]) == "127.0.0.1")
+        #expect(AddressPolicy.text(v6("::1")) == "0:0:0:0:0:0:0:1")
+    }
+}
+
+@Suite struct CompositeTests {
+    @Test func boxSumMatchesItsReference() {
+        var generator = SystemRandomNumberGenerator()
+        for width in [1, 2, 5, 17] {
+            for height in [1, 3, 8] {
+                for radius in [0, 1, 2, 6, 20] {
+                    let values = (0..<width * height).map { _ in Float(Int.random(in: 0...255, using: &generator)) }
+                    let fast = Composite.boxSum(values, width: width, height: height, radius: radius)
+                    let slow = Composite.boxSumReference(values, width: width, height: height, radius: radius)
+                    #expect(zip(fast, slow).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) }, "\(width)x\(height) r\(radius)")
+                }
+            }
+        }
+    }
+
+    func cutout(width: Int, height: Int, alpha: (Int, Int) -> UInt8, colour: (Int, Int) -> [UInt8]) -> Image {
+        var image = Image(width: width, height: height, channels: 4)
+        for y in 0..<height {
+            for x in 0..<width {
+                image.pixels.replaceSubrange((y * width + x) * 4..<(y * width + x) * 4 + 4, with: colour(x, y) + [alpha(x, y)])
+            }
+        }
+        return image
+    }
+
+    @Test func colourAndImageBackdrops() {
+        let person = cutout(width: 4, height: 2, alpha: { x, _ in x < 2 ? 255 : 0 }, colour: { _, _ in [200, 100, 50] })
+        let red = Composite.make(cutout: person, over: .colour(red: 255, green: 0, blue: 0))
+        #expect(red.channels == 3)
+        #expect(Array(red.pixels[0..<3]) == [200, 100, 50])
+        #expect(Array(red.pixels[9..<12]) == [255, 0, 0])
+
+        // A 2x1 backdrop (black | white) covers 4x2: scaled by 2, left half black, right half white.
+        let backdrop = Image(width: 2, height: 1, channels: 3, pixels: [0, 0, 0, 255, 255, 255])
+        let covered = Composite.cover(backdrop, width: 4, height: 2)
+        #expect(covered.pixels[0] == 0 && covered.pixels[9] == 255)
+        let composite = Composite.make(cutout: person, over: .image(backdrop))
+        #expect(Array(composite.pixels[0..<3]) == [200, 100, 50])
+        #expect(Array(composite.pixels[9..<12]) == [255, 255, 255])
+    }
+
+    @Test func blurKeepsThePersonOutOfTheBackground() {
+        // Person (alpha 255) is bright red in the middle columns; background is uniform blue.
+        let width = 40, height = 20
+        let person = cutout(width: width, height: height, alpha: { x, _ in (15..<25).contains(x) ? 255 : 0 },
+                            colour: { x, _ in (15..<25).contains(x) ? [255, 0, 0] : [0, 0, 255] })
+        let background = Composite.blurredBackground(of: person, radius: 6)
+        // Behind the person the background is filled from the blue around it, not smeared red.
+        let middle = ((height / 2) * width + width / 2) * 3
+        #expect(background.pixels[middle] < 10 && background.pixels[middle + 2] > 245)
+        let composite = Composite.make(cutout: person, over: .blur(radius: 6))
+        #expect(Array(composite.pixels[middle..<middle + 3]) == [255, 0, 0])
+        #expect(composite.pixels[2] > 245)
+    }
+
+    @Test func largePhotosAreBlurredOnASmallerGrid() {
+        let person = cutout(width: 1500, height: 20, alpha: { _, _ in 0 }, colour: { x, _ in [UInt8(x % 256), 0, 0] })
+        let background = Composite.blurredBackground(of: person, radius: 30)
+        #expect(background.width == 1500 && background.height == 20)
+    }
+}
