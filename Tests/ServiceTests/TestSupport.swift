@@ -26,7 +26,7 @@ enum RealModels {
 struct EllipseMatter: PortraitMatting {
     var delay: Double = 0
 
-    func matte(_ image: Image) throws -> Matte {
+    func matte(_ image: Image, options: MattingOptions) throws -> Matte {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         var alpha = Plane(width: image.width, height: image.height)
         for y in 0..<image.height {

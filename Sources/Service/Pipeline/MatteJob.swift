@@ -54,7 +54,7 @@ struct MatteJob: Sendable {
         timings.decode = lap()
 
         let matte: Matte
-        do { matte = try matter.matte(photo) } catch {
+        do { matte = try matter.matte(photo, options: self.options.matting) } catch {
             throw ServiceError(.internalServerError, code: "matting_failed", "matting failed: \(error)")
         }
         _ = lap()

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 
 /// Anything that mattes photos: `PortraitMatter` in service, a stand-in in tests.
 public protocol PortraitMatting: Sendable {
-    func matte(_ image: Image) throws -> Matte
+    func matte(_ image: Image, options: MattingOptions) throws -> Matte
 }
 
 extension PortraitMatter: PortraitMatting {}

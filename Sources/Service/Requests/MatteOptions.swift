@@ -8,11 +8,11 @@ import Matting
 /// | `output` | `cutout` (RGBA), `alpha` (grey matte), `composite` (RGB, person over `background`) | `cutout` |
 /// | `format` | `png`, `webp` (lossless), `jpeg` (`composite` only: JPEG has no alpha) | `png` |
 /// | `background` | `#rrggbb` (or `rrggbb`), `blur`, `image` (a multipart `background` file); `composite` only | `#ffffff` |
-/// | `mode` | `fast`, `best` (the same pipeline for now) | `fast` |
+/// | `mode` | `best` (both networks, refined), `fast` (one network, guided upsampling) | `best` |
+/// | `subject` | `person` (other objects dropped), `any` (the most salient subject, as rembg) | `person` |
 /// | `url` | http(s) URL of the photo, fetched by the server when `--allow-url-fetch` is on | none |
 public struct MatteOptions: Sendable, Equatable {
     public enum Output: String, Sendable, CaseIterable { case cutout, alpha, composite }
-    public enum Mode: String, Sendable, CaseIterable { case fast, best }
     public enum Background: Sendable, Equatable {
         case colour(red: UInt8, green: UInt8, blue: UInt8)
         case blur
@@ -23,13 +23,14 @@ public struct MatteOptions: Sendable, Equatable {
     public var output: Output = .cutout
     public var format: ImageFormat = .png
     public var background: Background?
-    public var mode: Mode = .fast
+    public var mode: MattingOptions.Mode = .best
+    public var subject: BranchFusion.Subject = .person
     public var url: String?
 
     public init() {}
 
     /// Option names, in the order messages list them.
-    public static let names = ["output", "format", "background", "mode", "url"]
+    public static let names = ["output", "format", "background", "mode", "subject", "url"]
 
     /// Parses option fields (name, value) in order; each name at most once.
     ///
@@ -60,10 +61,15 @@ public struct MatteOptions: Sendable, Equatable {
             case "background":
                 options.background = try parseBackground(value)
             case "mode":
-                guard let mode = Mode(rawValue: value) else {
-                    throw .invalidOption(name, value, expected: Mode.allCases.map(\.rawValue).joined(separator: ", "))
+                guard let mode = MattingOptions.Mode(rawValue: value) else {
+                    throw .invalidOption(name, value, expected: MattingOptions.Mode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 options.mode = mode
+            case "subject":
+                guard let subject = BranchFusion.Subject(rawValue: value) else {
+                    throw .invalidOption(name, value, expected: BranchFusion.Subject.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                options.subject = subject
             default:  // url
                 guard !value.isEmpty else { throw .invalidOption(name, value, expected: "an http or https URL") }
                 options.url = value
@@ -102,6 +108,9 @@ public struct MatteOptions: Sendable, Equatable {
             return .colour(red: UInt8(rgb >> 16 & 0xFF), green: UInt8(rgb >> 8 & 0xFF), blue: UInt8(rgb & 0xFF))
         }
     }
+
+    /// The pipeline's options.
+    var matting: MattingOptions { MattingOptions(mode: mode, subject: subject) }
 
     /// The composite backdrop, given the decoded background image when `background` is `image`.
     func backdrop(image: Image?) -> Backdrop {

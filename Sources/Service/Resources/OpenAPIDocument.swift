@@ -78,8 +78,10 @@ paths:
            description: "webp is lossless; jpeg only with output=composite (JPEG has no alpha)."}
         - {name: background, in: query, schema: {type: string, default: "#ffffff"},
            description: "For output=composite: #rrggbb (or rrggbb), blur (the photo's own background, blurred), or image (the multipart `background` file, scaled to cover and centred)."}
-        - {name: mode, in: query, schema: {type: string, enum: [fast, best], default: fast},
-           description: "Accepted for forward compatibility; both run the same pipeline for now."}
+        - {name: mode, in: query, schema: {type: string, enum: [fast, best], default: best},
+           description: "best: both networks fused and refined at full resolution; fast: one network and an edge-aware upsampling."}
+        - {name: subject, in: query, schema: {type: string, enum: [person, any], default: person},
+           description: "person: keep the person, drop other objects; any: keep the most salient subject (products, pets, objects)."}
         - {name: url, in: query, schema: {type: string, format: uri},
            description: "http(s) URL of the photo; only with --allow-url-fetch. Loopback, private, link-local, multicast and unspecified addresses are refused, after DNS resolution and on every redirect."}
       requestBody:
@@ -96,6 +98,7 @@ paths:
                 output: {type: string}
                 format: {type: string}
                 mode: {type: string}
+                subject: {type: string}
                 url: {type: string}
           application/x-www-form-urlencoded:
             schema:
@@ -106,6 +109,7 @@ paths:
                 format: {type: string}
                 background: {type: string}
                 mode: {type: string}
+                subject: {type: string}
       responses:
         "200":
           description: The result.
