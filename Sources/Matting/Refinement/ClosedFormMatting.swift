@@ -1,0 +1,139 @@
+import Foundation
+import Imaging
+
+/// Alpha on a trimap's unknown pixels by closed-form matting: Levin, Lischinski and Weiss,
+/// "A Closed-Form Solution to Natural Image Matting" (TPAMI 2008).
+///
+/// Minimises alpha^T L alpha (L the matting Laplacian of the photo's 3x3 windows, see
+/// `MattingLaplacian`) with the known pixels held at 0 (background) and 1 (foreground). The known
+/// pixels are eliminated, leaving the system L_UU alpha_U = -L_UK alpha_K over the unknown pixels
+/// only, which conjugate gradients solve, preconditioned by a multigrid V-cycle (or, for
+/// comparison, by the diagonal). The result is clamped to [0, 1].
+public struct ClosedFormMatting: Sendable {
+    public enum Preconditioner: String, Sendable, CaseIterable {
+        /// Geometric multigrid V-cycle (`MultigridPreconditioner`).
+        case multigrid
+        /// The diagonal: cheap per iteration, but needs thousands of iterations.
+        case jacobi
+    }
+
+    /// Regulariser of the window covariances: smaller follows the photo's colour lines more tightly
+    /// (and converges more slowly). PyMatting's default is 1e-7.
+    public var epsilon: Double
+    /// Conjugate gradients stop once ||residual|| <= relativeTolerance * ||right-hand side||.
+    public var relativeTolerance: Double
+    public var maximumIterations: Int
+    public var preconditioner: Preconditioner
+    /// Cores to use.
+    public var threads: Int
+
+    public init(epsilon: Double = 1e-7, relativeTolerance: Double = 1e-5, maximumIterations: Int = 400,
+                preconditioner: Preconditioner = .multigrid, threads: Int = 1) {
+        self.epsilon = epsilon
+        self.relativeTolerance = relativeTolerance
+        self.maximumIterations = maximumIterations
+        self.preconditioner = preconditioner
+        self.threads = max(threads, 1)
+    }
+
+    /// An alpha matte and how it was found.
+    public struct Solution: Sendable {
+        /// The photo's size; [0, 1]; known pixels exactly 0 or 1.
+        public var alpha: Plane
+        public var unknownCount: Int
+        /// Conjugate gradient iterations run.
+        public var iterations: Int
+        /// ||residual|| / ||right-hand side|| at the end.
+        public var relativeResidual: Double
+        public var converged: Bool
+        /// Building the Laplacian, setting up the preconditioner, and iterating.
+        public var laplacianTime: Duration
+        public var preconditionerTime: Duration
+        public var iterationTime: Duration
+    }
+
+    /// The alpha matte of `image` (grey, RGB or RGBA; the alpha channel is ignored) for `trimap`
+    /// (same size).
+    public func alpha(image: Image, trimap: Trimap, initialAlpha: Plane? = nil) -> Plane {
+        solve(image: image, trimap: trimap, initialAlpha: initialAlpha).alpha
+    }
+
+    /// Solves for the unknown alphas.
+    ///
+    /// - Parameter initialAlpha: a first guess (for example the network's probability), same size;
+    ///   by default the unknown pixels start at 0. A trimap without any known pixel constrains
+    ///   nothing, and then the first guess (or 0.5) is returned for its unknown pixels; so is it for
+    ///   photos less than 3 pixels wide or high, which hold no 3x3 window.
+    public func solve(image: Image, trimap: Trimap, initialAlpha: Plane? = nil) -> Solution {
+        precondition(image.width == trimap.width && image.height == trimap.height,
+                     "trimap \(trimap.width)x\(trimap.height) for a \(image.width)x\(image.height) photo")
+        if let initialAlpha {
+            precondition(initialAlpha.width == image.width && initialAlpha.height == image.height,
+                         "initial alpha \(initialAlpha.width)x\(initialAlpha.height) for a \(image.width)x\(image.height) photo")
+        }
+        var alpha = trimap.plane()
+        let unknownCount = trimap.unknownCount
+        var solution = Solution(alpha: alpha, unknownCount: unknownCount, iterations: 0, relativeResidual: 0,
+                                converged: true, laplacianTime: .zero, preconditionerTime: .zero,
+                                iterationTime: .zero)
+        guard unknownCount > 0 else { return solution }
+        let hasKnown = unknownCount < trimap.values.count
+        guard hasKnown && image.width >= 3 && image.height >= 3 else {
+            for index in alpha.values.indices where Trimap.isUnknown(trimap.values[index]) {
+                alpha.values[index] = initialAlpha.map { min(max($0.values[index], 0), 1) } ?? 0.5
+            }
+            solution.alpha = alpha
+            return solution
+        }
+
+        let clock = ContinuousClock()
+        var start = clock.now
+        let system = MattingLaplacian.build(colours: MattingLaplacian.colours(of: image), trimap: trimap,
+                                            epsilon: epsilon, threads: threads)
+        solution.laplacianTime = clock.now - start
+
+        start = clock.now
+        let matrix = system.matrix
+        let threads = threads
+        var scratch = matrix.makeScratch()
+        let apply: ConjugateGradient.LinearMap = { input, output in
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                matrix.multiply(input, into: output, scratch: scratch, threads: threads)
+            }
+        }
+        let precondition: ConjugateGradient.LinearMap
+        switch preconditioner {
+        case .multigrid:
+            let environment = ProcessInfo.processInfo.environment
+            let multigrid = MultigridPreconditioner(matrix: matrix, threads: threads,
+                smoothingSteps: Int(environment["MG_STEPS"] ?? "") ?? 2, coarsestSize: Int(environment["MG_COARSEST"] ?? "") ?? 300)
+            precondition = { multigrid.apply($0, into: $1) }
+        case .jacobi:
+            let jacobi = JacobiPreconditioner(matrix: matrix)
+            precondition = { jacobi.apply($0, into: $1) }
+        }
+        solution.preconditionerTime = clock.now - start
+
+        start = clock.now
+        var unknown = [Float](repeating: 0, count: matrix.count)
+        if let initialAlpha {
+            for run in matrix.runs {
+                for t in 0..<run.count { unknown[run.index + t] = initialAlpha[run.x + t, run.y] }
+            }
+        }
+        let solver = ConjugateGradient(relativeTolerance: relativeTolerance, maximumIterations: maximumIterations)
+        let outcome = solver.solve(system.rightHandSide, x: &unknown, operator: apply, preconditioner: precondition)
+        solution.iterationTime = clock.now - start
+
+        for run in matrix.runs {
+            for t in 0..<run.count {
+                alpha[run.x + t, run.y] = min(max(unknown[run.index + t], 0), 1)
+            }
+        }
+        solution.alpha = alpha
+        solution.iterations = outcome.iterations
+        solution.relativeResidual = outcome.relativeResidual
+        solution.converged = outcome.converged
+        return solution
+    }
+}
