@@ -5,7 +5,7 @@
 //
 // Usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,GT02]
 //                      [--threads 2] [--epsilon 1e-7] [--tolerance 1e-5] [--iterations 400]
-//                      [--preconditioner multigrid|jacobi] [--json FILE]
+//                      [--preconditioner aggregation|multigrid|jacobi] [--json FILE]
 //
 // DATA_DIR holds GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png. A references
 // folder holds GTnn_trimapK.f32 (raw little-endian float32 alpha, row-major, the image's size) and
@@ -58,7 +58,7 @@ func parseOptions() -> Options {
         case "--preconditioner":
             let name = value(argument)
             guard let preconditioner = ClosedFormMatting.Preconditioner(rawValue: name) else {
-                fail("unknown preconditioner \(name) (multigrid, jacobi)")
+                fail("unknown preconditioner \(name) (aggregation, multigrid, jacobi)")
             }
             options.solver.preconditioner = preconditioner
         case "--json": options.jsonPath = value(argument)
@@ -66,7 +66,7 @@ func parseOptions() -> Options {
         case "-h", "--help":
             print("usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,...]")
             print("       [--threads 2] [--epsilon 1e-7] [--tolerance 1e-5] [--iterations 400]")
-            print("       [--preconditioner multigrid|jacobi] [--json FILE]")
+            print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE]")
             exit(0)
         default:
             if argument.hasPrefix("-") { fail("unknown option \(argument)") }

@@ -11,6 +11,8 @@ import Imaging
 /// comparison, by the diagonal). The result is clamped to [0, 1].
 public struct ClosedFormMatting: Sendable {
     public enum Preconditioner: String, Sendable, CaseIterable {
+        /// Smoothed aggregation multigrid with the colour near-null space (`SmoothedAggregation`).
+        case aggregation
         /// Geometric multigrid V-cycle (`MultigridPreconditioner`).
         case multigrid
         /// The diagonal: cheap per iteration, but needs thousands of iterations.
@@ -28,7 +30,7 @@ public struct ClosedFormMatting: Sendable {
     public var threads: Int
 
     public init(epsilon: Double = 1e-7, relativeTolerance: Double = 1e-5, maximumIterations: Int = 400,
-                preconditioner: Preconditioner = .multigrid, threads: Int = 1) {
+                preconditioner: Preconditioner = .aggregation, threads: Int = 1) {
         self.epsilon = epsilon
         self.relativeTolerance = relativeTolerance
         self.maximumIterations = maximumIterations
@@ -88,7 +90,8 @@ public struct ClosedFormMatting: Sendable {
 
         let clock = ContinuousClock()
         var start = clock.now
-        let system = MattingLaplacian.build(colours: MattingLaplacian.colours(of: image), trimap: trimap,
+        let allColours = MattingLaplacian.colours(of: image)
+        let system = MattingLaplacian.build(colours: allColours, trimap: trimap,
                                             epsilon: epsilon, threads: threads)
         solution.laplacianTime = clock.now - start
 
@@ -108,6 +111,15 @@ public struct ClosedFormMatting: Sendable {
             let multigrid = MultigridPreconditioner(matrix: matrix, threads: threads,
                 smoothingSteps: Int(environment["MG_STEPS"] ?? "") ?? 2, coarsestSize: Int(environment["MG_COARSEST"] ?? "") ?? 300)
             precondition = { multigrid.apply($0, into: $1) }
+        case .aggregation:
+            let environment = ProcessInfo.processInfo.environment
+            var colours = [SIMD4<Float>](repeating: .zero, count: matrix.count)
+            for run in matrix.runs {
+                for t in 0..<run.count { colours[run.index + t] = allColours[run.y * image.width + run.x + t] }
+            }
+            let aggregation = SmoothedAggregation.preconditioner(matrix: matrix, colours: colours, threads: threads,
+                smoothingSteps: Int(environment["MG_STEPS"] ?? "") ?? 2, coarsestSize: Int(environment["MG_COARSEST"] ?? "") ?? 400)
+            precondition = { aggregation.apply($0, into: $1) }
         case .jacobi:
             let jacobi = JacobiPreconditioner(matrix: matrix)
             precondition = { jacobi.apply($0, into: $1) }

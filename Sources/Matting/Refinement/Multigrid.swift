@@ -1,34 +1,46 @@
 import Inference
 
-/// A geometric multigrid V-cycle over a `StencilMatrix`, used as the preconditioner of conjugate
-/// gradients (the V-cycle preconditioning that Lee and Wu, "Scalable Matting: A Sub-linear Approach"
-/// (2014), recommend for the matting Laplacian; here restricted to the unknown pixels).
+/// A multigrid V-cycle, used as the preconditioner of conjugate gradients.
 ///
-/// Each coarser level's grid is half the size; coarse point (X, Y) sits on fine pixel (2X, 2Y) and
-/// interpolates to the fine pixels around it bilinearly (weights 1, 1/2, 1/4), truncated to the
-/// active pixels. Coarse operators are Galerkin products P^T A P, again 5x5 stencils. Smoothing is
-/// a Chebyshev polynomial in D^-1 A (D the diagonal) over [upper / 30, upper], with `upper`
-/// estimated by power iteration; the coarsest level (at most `coarsestSize` pixels) is solved by a
-/// dense Cholesky factorisation. Pre- and post-smoothing are the same symmetric polynomial, so the
-/// cycle is a symmetric positive definite operator, as conjugate gradients require.
+/// The levels come from one of two builders: `init(matrix:...)`, geometric multigrid on the stencil's
+/// grid (below), or `SmoothedAggregation` (algebraic, the default of `ClosedFormMatting`). Each level
+/// has its operator A, its diagonal D and, towards the next coarser level, an interpolation P with
+/// restriction P^T; coarse operators are Galerkin products P^T A P. Smoothing is a Chebyshev
+/// polynomial in D^-1 A over [upper / 30, upper], with `upper` 1.1 times a power-iteration estimate
+/// of its largest eigenvalue; the coarsest level is solved by a dense Cholesky factorisation. Pre-
+/// and post-smoothing are the same symmetric polynomial, so the cycle is a symmetric positive
+/// definite operator, as conjugate gradients require.
+///
+/// Geometric multigrid (the V-cycle that Lee and Wu, "Scalable Matting: A Sub-linear Approach"
+/// (2014), recommend for the matting Laplacian): each coarser grid is half the size; coarse point
+/// (X, Y) sits on fine pixel (2X, 2Y) and interpolates to the fine pixels around it bilinearly
+/// (weights 1, 1/2, 1/4), truncated to the active pixels. Coarse operators stay 5x5 stencils.
 final class MultigridPreconditioner: @unchecked Sendable {
-    /// One level's operator and working vectors (compact, `matrix.count` values each).
+    typealias LinearMap = (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void
+
+    /// One level's operator, transfers and working vectors (`count` values each).
     final class Level {
-        let matrix: StencilMatrix
+        let count: Int
+        /// output = A input.
+        let multiply: LinearMap
+        /// coarse = P^T fine, towards the next coarser level.
+        var restrict: LinearMap?
+        /// fine += P coarse, from the next coarser level.
+        var addProlongation: LinearMap?
         let inverseDiagonal: UnsafeMutableBufferPointer<Float>
         /// Upper bound of the eigenvalues of D^-1 A.
         var upperEigenvalue: Float = 1
-        let scratch: UnsafeMutableBufferPointer<Float>
         let rightHandSide: UnsafeMutableBufferPointer<Float>
         let solution: UnsafeMutableBufferPointer<Float>
         let residual: UnsafeMutableBufferPointer<Float>
         let step: UnsafeMutableBufferPointer<Float>
         let product: UnsafeMutableBufferPointer<Float>
 
-        init(matrix: StencilMatrix) {
-            self.matrix = matrix
+        init(count: Int, diagonal: [Float], multiply: @escaping LinearMap) {
+            self.count = count
+            self.multiply = multiply
             func vector() -> UnsafeMutableBufferPointer<Float> {
-                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(matrix.count, 1))
+                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(count, 1))
                 buffer.initialize(repeating: 0)
                 return buffer
             }
@@ -38,57 +50,93 @@ final class MultigridPreconditioner: @unchecked Sendable {
             residual = vector()
             step = vector()
             product = vector()
-            scratch = .allocate(capacity: matrix.paddedWidth * matrix.paddedHeight)
-            scratch.initialize(repeating: 0)
-            for (row, value) in matrix.diagonal.enumerated() { inverseDiagonal[row] = value > 0 ? 1 / value : 0 }
+            for (row, value) in diagonal.enumerated() { inverseDiagonal[row] = value > 0 ? 1 / value : 0 }
+            upperEigenvalue = estimateUpperEigenvalue()
         }
 
         deinit {
-            for buffer in [inverseDiagonal, scratch, rightHandSide, solution, residual, step, product] {
-                buffer.deallocate()
-            }
+            for buffer in [inverseDiagonal, rightHandSide, solution, residual, step, product] { buffer.deallocate() }
         }
 
-        /// output = A input.
-        func multiply(_ input: UnsafeMutableBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
-                      threads: Int) {
-            matrix.multiply(UnsafeBufferPointer(input), into: output, scratch: scratch, threads: threads)
+        func apply(_ input: UnsafeMutableBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+            multiply(UnsafeBufferPointer(input), output)
+        }
+
+        /// 1.1 times the power-iteration estimate of the largest eigenvalue of D^-1 A.
+        private func estimateUpperEigenvalue() -> Float {
+            guard count > 0 else { return 1 }
+            // Work in the residual and product vectors (free until the first cycle).
+            let vector = residual
+            for row in 0..<count { vector[row] = Float((row &* 2_654_435_761) % 1000) / 1000 + 0.5 }
+            var estimate: Float = 1
+            for _ in 0..<12 {
+                apply(vector, into: product)
+                var norm = 0.0, previous = 0.0
+                for row in 0..<count {
+                    product[row] *= inverseDiagonal[row]
+                    norm += Double(product[row]) * Double(product[row])
+                    previous += Double(vector[row]) * Double(vector[row])
+                }
+                guard norm > 0, previous > 0 else { break }
+                estimate = Float((norm / previous).squareRoot())
+                let scale = Float(1 / norm.squareRoot())
+                for row in 0..<count { vector[row] = product[row] * scale }
+            }
+            return 1.1 * estimate
         }
     }
 
-    private var levels: [Level] = []
-    private var coarsest: DenseCholesky?
-    let threads: Int
+    private let levels: [Level]
+    private let coarsest: DenseCholesky?
     /// Degree of the Chebyshev smoother before and after the coarse correction.
     let smoothingSteps: Int
 
     /// Number of levels, the finest included.
     var levelCount: Int { levels.count }
-    /// Active pixels per level, finest first.
-    var levelSizes: [Int] { levels.map(\.matrix.count) }
+    /// Unknowns per level, finest first.
+    var levelSizes: [Int] { levels.map(\.count) }
 
-    init(matrix: StencilMatrix, threads: Int = 1, smoothingSteps: Int = 2, coarsestSize: Int = 300) {
-        self.threads = threads
+    /// A cycle over `levels` (finest first, each but the last with its transfers), the coarsest
+    /// solved exactly if `coarsestMatrix` (its dense form) is given, else by more smoothing.
+    init(levels: [Level], coarsestMatrix: [[Double]]?, smoothingSteps: Int) {
+        precondition(!levels.isEmpty)
+        self.levels = levels
+        self.coarsest = coarsestMatrix.map { DenseCholesky($0) }
         self.smoothingSteps = max(smoothingSteps, 1)
+    }
+
+    /// Geometric multigrid on the stencil's grid.
+    convenience init(matrix: StencilMatrix, threads: Int = 1, smoothingSteps: Int = 2, coarsestSize: Int = 300) {
+        var levels: [Level] = []
         var current = matrix
         while true {
-            let level = Level(matrix: current)
-            level.upperEigenvalue = Self.estimateUpperEigenvalue(level, threads: threads)
+            let level = Level(count: current.count, diagonal: current.diagonal,
+                              multiply: Self.stencilProduct(current, threads: threads))
             levels.append(level)
             if current.count <= coarsestSize { break }
             let coarse = current.coarsened(threads: threads)
             // Stop if coarsening no longer shrinks the problem (a pathological mask).
             if coarse.count == 0 || coarse.count * 10 > current.count * 9 || levels.count >= 24 { break }
+            let fine = current
+            level.restrict = { fine.restrict($0, to: coarse, into: $1) }
+            level.addProlongation = { fine.addProlongation(of: $0, from: coarse, to: $1) }
             current = coarse
         }
-        if let last = levels.last, last.matrix.count <= coarsestSize {
-            coarsest = DenseCholesky(last.matrix.dense())
+        self.init(levels: levels, coarsestMatrix: current.count <= coarsestSize ? current.dense() : nil,
+                  smoothingSteps: smoothingSteps)
+    }
+
+    /// y = A x for a stencil matrix, with its own scratch grid.
+    static func stencilProduct(_ matrix: StencilMatrix, threads: Int) -> LinearMap {
+        nonisolated(unsafe) var scratch = matrix.makeScratch()
+        return { input, output in
+            scratch.withUnsafeMutableBufferPointer { matrix.multiply(input, into: output, scratch: $0, threads: threads) }
         }
     }
 
     /// z = M^-1 r: one V-cycle from a zero guess.
     func apply(_ r: UnsafeBufferPointer<Float>, into z: UnsafeMutableBufferPointer<Float>) {
-        guard let finest = levels.first else { return }
+        let finest = levels[0]
         _ = finest.rightHandSide.update(fromContentsOf: r)
         cycle(0)
         _ = z.update(fromContentsOf: finest.solution)
@@ -96,7 +144,7 @@ final class MultigridPreconditioner: @unchecked Sendable {
 
     private func cycle(_ index: Int) {
         let level = levels[index]
-        let count = level.matrix.count
+        let count = level.count
         if index == levels.count - 1 {
             if let coarsest {
                 coarsest.solve(UnsafeBufferPointer(level.rightHandSide), into: level.solution)
@@ -110,19 +158,18 @@ final class MultigridPreconditioner: @unchecked Sendable {
         level.solution.update(repeating: 0)
         smooth(level, steps: smoothingSteps, fromZero: true)
         // Residual, restricted to the coarse level.
-        level.multiply(level.solution, into: level.product, threads: threads)
+        level.apply(level.solution, into: level.product)
         for row in 0..<count { level.residual[row] = level.rightHandSide[row] - level.product[row] }
-        level.matrix.restrict(UnsafeBufferPointer(level.residual), to: coarse.matrix, into: coarse.rightHandSide)
+        level.restrict?(UnsafeBufferPointer(level.residual), coarse.rightHandSide)
         cycle(index + 1)
-        level.matrix.addProlongation(of: UnsafeBufferPointer(coarse.solution), from: coarse.matrix,
-                                     to: level.solution)
+        level.addProlongation?(UnsafeBufferPointer(coarse.solution), level.solution)
         smooth(level, steps: smoothingSteps, fromZero: false)
     }
 
     /// `steps` steps of Chebyshev iteration on A x = b at one level, preconditioned by the diagonal
     /// (Saad, algorithm 12.1), updating `solution`.
     private func smooth(_ level: Level, steps: Int, fromZero: Bool) {
-        let count = level.matrix.count
+        let count = level.count
         let upper = level.upperEigenvalue
         let lower = upper / 30
         let theta = (upper + lower) / 2, delta = (upper - lower) / 2
@@ -133,7 +180,7 @@ final class MultigridPreconditioner: @unchecked Sendable {
         if fromZero {
             _ = residual.update(fromContentsOf: level.rightHandSide)
         } else {
-            level.multiply(solution, into: product, threads: threads)
+            level.apply(solution, into: product)
             for row in 0..<count { residual[row] = level.rightHandSide[row] - product[row] }
         }
         let firstGain = 1 / theta
@@ -141,7 +188,7 @@ final class MultigridPreconditioner: @unchecked Sendable {
         for iteration in 1...steps {
             for row in 0..<count { solution[row] += step[row] }
             if iteration == steps { break }
-            level.multiply(step, into: product, threads: threads)
+            level.apply(step, into: product)
             let nextRho = 1 / (2 * sigma - rho)
             let keep = nextRho * rho, gain = 2 * nextRho / delta
             for row in 0..<count {
@@ -150,30 +197,6 @@ final class MultigridPreconditioner: @unchecked Sendable {
             }
             rho = nextRho
         }
-    }
-
-    /// 1.1 times the power-iteration estimate of the largest eigenvalue of D^-1 A.
-    private static func estimateUpperEigenvalue(_ level: Level, threads: Int) -> Float {
-        let count = level.matrix.count
-        guard count > 0 else { return 1 }
-        // Work in the level's residual and product vectors (free until the first cycle).
-        let vector = level.residual, product = level.product
-        for row in 0..<count { vector[row] = Float((row &* 2_654_435_761) % 1000) / 1000 + 0.5 }
-        var estimate: Float = 1
-        for _ in 0..<12 {
-            level.multiply(vector, into: product, threads: threads)
-            var norm = 0.0, previous = 0.0
-            for row in 0..<count {
-                product[row] *= level.inverseDiagonal[row]
-                norm += Double(product[row]) * Double(product[row])
-                previous += Double(vector[row]) * Double(vector[row])
-            }
-            guard norm > 0, previous > 0 else { break }
-            estimate = Float((norm / previous).squareRoot())
-            let scale = Float(1 / norm.squareRoot())
-            for row in 0..<count { vector[row] = product[row] * scale }
-        }
-        return 1.1 * estimate
     }
 }
 

@@ -1,0 +1,184 @@
+import Foundation
+/// Smoothed aggregation multigrid for the matting Laplacian: Vaněk, Mandel and Brezina, "Algebraic
+/// Multigrid by Smoothed Aggregation for Second and Fourth Order Elliptic Problems" (Computing 1996),
+/// with the near-null space the matting Laplacian has by construction.
+///
+/// Every alpha that is an affine function of the colour, alpha = a . I + b, costs nothing in every
+/// window, so the Laplacian nearly annihilates the constant and the three colour channels. Coarse
+/// levels must represent these four functions or the cycle cannot correct errors that follow the
+/// photo's edges (geometric multigrid's bilinear interpolation cannot, and needs hundreds of
+/// iterations). So each aggregate of pixels gets up to four coarse unknowns: the tentative
+/// interpolation restricted to an aggregate is an orthonormal basis of {1, R, G, B} on it (QR,
+/// dropping dependent columns: a flat patch keeps only the constant), and the coarse near-null
+/// space is the QR's R factor. The interpolation is then smoothed by one damped Jacobi step,
+/// P = (I - 4/3 D^-1 A / rho(D^-1 A)) T, and the coarse operator is P^T A P.
+///
+/// Aggregates are geometric: 5x5 blocks of pixels on the first level, 3x3 blocks of aggregates on
+/// the next ones.
+enum SmoothedAggregation {
+    /// The V-cycle for `matrix` (over the unknown pixels) with near-null space {1, R, G, B} from
+    /// `colours` (one RGB per row of `matrix`, in [0, 1]).
+    static func preconditioner(matrix: StencilMatrix, colours: [SIMD4<Float>], threads: Int = 1,
+                               smoothingSteps: Int = 2, coarsestSize: Int = 400) -> MultigridPreconditioner {
+        precondition(colours.count == matrix.count)
+        typealias Level = MultigridPreconditioner.Level
+        var levels = [Level(count: matrix.count, diagonal: matrix.diagonal,
+                            multiply: MultigridPreconditioner.stencilProduct(matrix, threads: threads))]
+        var levelOperator = SparseMatrix(matrix)
+        // Nodes: pixels on the first level, aggregates later; each holds a run of unknowns.
+        var positions: [(x: Int, y: Int)] = []
+        positions.reserveCapacity(matrix.count)
+        for run in matrix.runs { for t in 0..<run.count { positions.append((run.x + t, run.y)) } }
+        var nodeStarts = Array(0...matrix.count)
+        var nearNull: [Float] = colours.flatMap { [Float(1), $0.x, $0.y, $0.z] }
+        var gridWidth = matrix.width, gridHeight = matrix.height
+
+        while let level = levels.last, level.count > coarsestSize, levels.count < 12 {
+            let blockSize = levels.count == 1 ? 5 : 3
+            let aggregated = aggregate(positions: positions, nodeStarts: nodeStarts, nearNull: nearNull,
+                                       gridWidth: gridWidth, gridHeight: gridHeight, blockSize: blockSize)
+            let coarseCount = aggregated.nodeStarts.last ?? 0
+            guard coarseCount > 0, coarseCount * 10 < level.count * 8 else { break }
+            // Smoothed interpolation and Galerkin coarse operator.
+            let tentative = aggregated.tentative
+            let damping = Float(4.0 / 3.0) * 1.1 / level.upperEigenvalue
+            let product = levelOperator.multiplied(by: tentative, threads: threads)
+            let interpolation = smoothed(tentative, product: product, inverseDiagonal: level.inverseDiagonal,
+                                         damping: damping)
+            let restriction = interpolation.transposed()
+            let coarseOperator = restriction.multiplied(by: levelOperator.multiplied(by: interpolation, threads: threads),
+                                                        threads: threads)
+            level.restrict = { restriction.multiply($0, into: $1, threads: threads) }
+            level.addProlongation = { interpolation.multiply($0, into: $1, threads: threads, adding: true) }
+            if ProcessInfo.processInfo.environment["MG_DEBUG"] != nil {
+                print("level", levels.count, "fine", level.count, "nnz", levelOperator.values.count, "coarse", coarseCount, "nnz", coarseOperator.values.count, "P nnz", interpolation.values.count)
+            }
+            levels.append(Level(count: coarseCount, diagonal: coarseOperator.diagonal,
+                                multiply: { coarseOperator.multiply($0, into: $1, threads: threads) }))
+            levelOperator = coarseOperator
+            positions = aggregated.positions
+            nodeStarts = aggregated.nodeStarts
+            nearNull = aggregated.nearNull
+            gridWidth = gridWidth / blockSize + 1
+            gridHeight = gridHeight / blockSize + 1
+        }
+        let last = levels[levels.count - 1]
+        return MultigridPreconditioner(levels: levels,
+                                       coarsestMatrix: last.count <= coarsestSize ? levelOperator.dense() : nil,
+                                       smoothingSteps: smoothingSteps)
+    }
+
+    /// Aggregates of `blockSize` x `blockSize` nodes and their tentative interpolation.
+    struct Aggregation {
+        /// Fine unknowns x coarse unknowns, orthonormal columns.
+        var tentative: SparseMatrix
+        var positions: [(x: Int, y: Int)]
+        var nodeStarts: [Int]
+        /// Four values per coarse unknown.
+        var nearNull: [Float]
+    }
+
+    static func aggregate(positions: [(x: Int, y: Int)], nodeStarts: [Int], nearNull: [Float],
+                          gridWidth: Int, gridHeight: Int, blockSize: Int) -> Aggregation {
+        let blocksWide = gridWidth / blockSize + 1, blocksHigh = gridHeight / blockSize + 1
+        var aggregateOfBlock = [Int32](repeating: -1, count: blocksWide * blocksHigh)
+        var aggregateOfNode = [Int](repeating: 0, count: positions.count)
+        var aggregatePositions: [(x: Int, y: Int)] = []
+        for (node, position) in positions.enumerated() {
+            let block = (position.y / blockSize) * blocksWide + position.x / blockSize
+            if aggregateOfBlock[block] < 0 {
+                aggregateOfBlock[block] = Int32(aggregatePositions.count)
+                aggregatePositions.append((position.x / blockSize, position.y / blockSize))
+            }
+            aggregateOfNode[node] = Int(aggregateOfBlock[block])
+        }
+        // Fine unknowns of each aggregate, by counting sort.
+        let aggregateCount = aggregatePositions.count
+        var memberStarts = [Int](repeating: 0, count: aggregateCount + 1)
+        for node in positions.indices {
+            memberStarts[aggregateOfNode[node] + 1] += nodeStarts[node + 1] - nodeStarts[node]
+        }
+        for index in 0..<aggregateCount { memberStarts[index + 1] += memberStarts[index] }
+        var members = [Int](repeating: 0, count: memberStarts[aggregateCount])
+        var next = memberStarts
+        for node in positions.indices {
+            for unknown in nodeStarts[node]..<nodeStarts[node + 1] {
+                members[next[aggregateOfNode[node]]] = unknown
+                next[aggregateOfNode[node]] += 1
+            }
+        }
+        // QR of the near-null space on each aggregate.
+        let fineCount = nodeStarts.last ?? 0
+        var columnOfFine = [[(column: Int, value: Float)]](repeating: [], count: fineCount)
+        var coarseStarts = [0]
+        var coarseNearNull: [Float] = []
+        for aggregate in 0..<aggregateCount {
+            let rows = Array(members[memberStarts[aggregate]..<memberStarts[aggregate + 1]])
+            var basis: [[Double]] = []
+            var factor: [[Double]] = []  // rows of R, 4 values each
+            for column in 0..<4 {
+                let original = rows.map { Double(nearNull[$0 * 4 + column]) }
+                var vector = original
+                var coefficients = [Double](repeating: 0, count: basis.count)
+                for _ in 0..<2 {
+                    for (index, q) in basis.enumerated() {
+                        let projection = zip(q, vector).reduce(0) { $0 + $1.0 * $1.1 }
+                        coefficients[index] += projection
+                        for row in vector.indices { vector[row] -= projection * q[row] }
+                    }
+                }
+                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                let originalNorm = original.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for (index, coefficient) in coefficients.enumerated() { factor[index][column] = coefficient }
+                if norm > 1e-3 * originalNorm && norm > 1e-12 {
+                    basis.append(vector.map { $0 / norm })
+                    var row = [Double](repeating: 0, count: 4)
+                    row[column] = norm
+                    factor.append(row)
+                }
+            }
+            let start = coarseStarts[coarseStarts.count - 1]
+            for (index, q) in basis.enumerated() {
+                for (position, fine) in rows.enumerated() {
+                    columnOfFine[fine].append((start + index, Float(q[position])))
+                }
+            }
+            for row in factor { coarseNearNull += row.map { Float($0) } }
+            coarseStarts.append(start + basis.count)
+        }
+        var rowStarts = [0], columns: [Int32] = [], values: [Float] = []
+        for entries in columnOfFine {
+            for entry in entries {
+                columns.append(Int32(entry.column))
+                values.append(entry.value)
+            }
+            rowStarts.append(columns.count)
+        }
+        let tentative = SparseMatrix(rowCount: fineCount, columnCount: coarseStarts[coarseStarts.count - 1],
+                                     rowStarts: rowStarts, columns: columns, values: values)
+        return Aggregation(tentative: tentative, positions: aggregatePositions, nodeStarts: coarseStarts,
+                           nearNull: coarseNearNull)
+    }
+
+    /// T - damping D^-1 (A T), given `product` = A T (whose pattern holds T's).
+    static func smoothed(_ tentative: SparseMatrix, product: SparseMatrix,
+                         inverseDiagonal: UnsafeMutableBufferPointer<Float>, damping: Float) -> SparseMatrix {
+        var values = product.values
+        for row in 0..<product.rowCount {
+            let scale = -damping * inverseDiagonal[row]
+            var tentativeEntry = tentative.rowStarts[row]
+            for entry in product.rowStarts[row]..<product.rowStarts[row + 1] {
+                values[entry] *= scale
+                // Both rows are sorted by column: add T's entry where the columns meet.
+                while tentativeEntry < tentative.rowStarts[row + 1]
+                        && tentative.columns[tentativeEntry] < product.columns[entry] { tentativeEntry += 1 }
+                if tentativeEntry < tentative.rowStarts[row + 1]
+                    && tentative.columns[tentativeEntry] == product.columns[entry] {
+                    values[entry] += tentative.values[tentativeEntry]
+                }
+            }
+        }
+        return SparseMatrix(rowCount: product.rowCount, columnCount: product.columnCount,
+                            rowStarts: product.rowStarts, columns: product.columns, values: values)
+    }
+}
