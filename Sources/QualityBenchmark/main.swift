@@ -4,7 +4,7 @@
 // SAD, MSE, gradient and connectivity errors and solve time, then totals.
 //
 // Usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,GT02]
-//                      [--threads 2] [--epsilon 1e-7] [--tolerance 1e-5] [--iterations 400]
+//                      [--threads 2] [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]
 //                      [--preconditioner aggregation|multigrid|jacobi] [--json FILE]
 //
 // DATA_DIR holds GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png. A references
@@ -65,7 +65,7 @@ func parseOptions() -> Options {
         case "--verbose": options.verbose = true
         case "-h", "--help":
             print("usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,...]")
-            print("       [--threads 2] [--epsilon 1e-7] [--tolerance 1e-5] [--iterations 400]")
+            print("       [--threads 2] [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]")
             print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE]")
             exit(0)
         default:
