@@ -27,6 +27,7 @@ struct Options {
     var solver = ClosedFormMatting(threads: 2)
     var jsonPath: String?
     var verbose = false
+    var scale: Double = 1
 }
 
 func parseOptions() -> Options {
@@ -63,10 +64,13 @@ func parseOptions() -> Options {
             options.solver.preconditioner = preconditioner
         case "--json": options.jsonPath = value(argument)
         case "--verbose": options.verbose = true
+        case "--scale":
+            guard let scale = Double(value(argument)), scale > 0 else { fail("--scale needs a positive number") }
+            options.scale = scale
         case "-h", "--help":
             print("usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,...]")
             print("       [--threads 2] [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]")
-            print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE]")
+            print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE] [--scale F]")
             exit(0)
         default:
             if argument.hasPrefix("-") { fail("unknown option \(argument)") }
@@ -90,6 +94,32 @@ func readImage(_ path: String) -> Image {
 /// The first channel of an 8-bit image (grey, or the red of a grey RGB image) as bytes.
 func firstChannel(_ image: Image) -> [UInt8] {
     stride(from: 0, to: image.pixels.count, by: image.channels).map { image.pixels[$0] }
+}
+
+/// `image` resized to `width` x `height`: bilinear per channel, or nearest (for trimaps).
+func resized(_ image: Image, width: Int, height: Int, nearest: Bool) -> Image {
+    if nearest {
+        var pixels = [UInt8](repeating: 0, count: width * height * image.channels)
+        for y in 0..<height {
+            let sourceY = min(image.height - 1, y * image.height / height)
+            for x in 0..<width {
+                let sourceX = min(image.width - 1, x * image.width / width)
+                for channel in 0..<image.channels {
+                    pixels[(y * width + x) * image.channels + channel] =
+                        image.pixels[(sourceY * image.width + sourceX) * image.channels + channel]
+                }
+            }
+        }
+        return Image(width: width, height: height, channels: image.channels, pixels: pixels)
+    }
+    var pixels = [UInt8](repeating: 0, count: width * height * image.channels)
+    for channel in 0..<image.channels {
+        let plane = Plane(width: image.width, height: image.height, values: stride(
+            from: channel, to: image.pixels.count, by: image.channels).map { Float(image.pixels[$0]) / 255 })
+        let resizedPlane = plane.resized(width: width, height: height)
+        for index in 0..<width * height { pixels[index * image.channels + channel] = UInt8(min(max(resizedPlane.values[index], 0), 1) * 255 + 0.5) }
+    }
+    return Image(width: width, height: height, channels: image.channels, pixels: pixels)
 }
 
 func readReferenceAlpha(_ path: String, width: Int, height: Int) -> Plane? {
@@ -157,16 +187,30 @@ for trimapName in options.trimaps {
     var referenceCount = 0
     for name in options.images {
         let base = "\(options.dataDirectory)/\(name)"
-        let image = readImage("\(base)_image.png")
-        let truthImage = readImage("\(base)_alpha.png")
-        let trimapImage = readImage("\(base)_\(trimapName).png")
+        var image = readImage("\(base)_image.png")
+        var truthImage = readImage("\(base)_alpha.png")
+        var trimapImage = trimapName == "generated" ? truthImage : readImage("\(base)_\(trimapName).png")
+        if options.scale != 1 {
+            let width = Int((Double(image.width) * options.scale).rounded())
+            let height = Int((Double(image.height) * options.scale).rounded())
+            image = resized(image, width: width, height: height, nearest: false)
+            truthImage = resized(truthImage, width: width, height: height, nearest: false)
+            trimapImage = resized(trimapImage, width: width, height: height, nearest: true)
+        }
         guard truthImage.width == image.width, truthImage.height == image.height,
               trimapImage.width == image.width, trimapImage.height == image.height else {
             fail("\(name): image, alpha and trimap differ in size")
         }
         let truth = Plane(width: image.width, height: image.height,
                           values: firstChannel(truthImage).map { Float($0) / 255 })
-        let trimap = Trimap(width: image.width, height: image.height, values: firstChannel(trimapImage))
+        let trimap: Trimap
+        if trimapName == "generated" {
+            // A hard mask (true alpha >= 0.5), as a segmentation network's might be, banded.
+            let mask = Plane(width: truth.width, height: truth.height, values: truth.values.map { $0 >= 0.5 ? 1 : 0 })
+            trimap = Trimap.make(probability: mask, bandWidth: Trimap.suggestedBandWidth(probability: mask))
+        } else {
+            trimap = Trimap(width: image.width, height: image.height, values: firstChannel(trimapImage))
+        }
 
         let start = clock.now
         let solution = options.solver.solve(image: image, trimap: trimap)
@@ -187,7 +231,7 @@ for trimapName in options.trimaps {
                  format(seconds, 3), String(solution.iterations)].map { pad($0, 9) }.joined()
         totals[0] += ours.sad; totals[1] += ours.mse; totals[2] += ours.gradient; totals[3] += ours.connectivity
         totals[4] += seconds
-        if let directory = options.referenceDirectory,
+        if let directory = options.referenceDirectory, options.scale == 1,
            let theirs = readReferenceAlpha("\(directory)/\(name)_\(trimapName).f32",
                                            width: image.width, height: image.height) {
             let errors = MatteErrors.measure(prediction: theirs, truth: truth, trimap: trimap)

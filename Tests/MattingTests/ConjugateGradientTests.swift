@@ -172,4 +172,101 @@ func denseInterpolation(fine: StencilMatrix, coarse: StencilMatrix) -> [[Double]
             #expect(ConjugateGradient.dot(u, cycle(u)) > 0)
         }
     }
+
+    /// Sparse products, transposes and the stencil conversion against dense arithmetic.
+    @Test func sparseMatrixMatchesDense() {
+        let stencil = randomStencilMatrix(width: 9, height: 7, density: 0.8, seed: 21)
+        let sparse = SparseMatrix(stencil)
+        #expect(sparse.dense() == stencil.dense())
+        #expect(sparse.diagonal == stencil.diagonal)
+        var random = TestRandom(seed: 3)
+        var rowStarts = [0], columns: [Int32] = [], values: [Float] = []
+        for _ in 0..<stencil.count {
+            for column in 0..<5 where random.unit() < 0.5 {
+                columns.append(Int32(column))
+                values.append(Float(random.unit() - 0.5))
+            }
+            rowStarts.append(columns.count)
+        }
+        let tall = SparseMatrix(rowCount: stencil.count, columnCount: 5, rowStarts: rowStarts, columns: columns, values: values)
+        let product = sparse.multiplied(by: tall, threads: 2).dense()
+        let expected = stencil.dense().map { row in (0..<5).map { column in
+            zip(row, tall.dense()).reduce(0.0) { $0 + $1.0 * $1.1[column] }
+        } }
+        for row in 0..<stencil.count { for column in 0..<5 { #expect(abs(product[row][column] - expected[row][column]) < 1e-5) } }
+        let transposed = tall.transposed().dense()
+        for row in 0..<stencil.count { for column in 0..<5 { #expect(transposed[column][row] == tall.dense()[row][column]) } }
+    }
+
+    /// The tentative interpolation has orthonormal columns and reproduces the near-null space from
+    /// the coarse one: T B_coarse = B.
+    @Test(arguments: [5, 3])
+    func tentativeInterpolationReproducesNearNullSpace(blockSize: Int) {
+        let width = 23, height = 17
+        var random = TestRandom(seed: UInt64(blockSize))
+        var positions: [(x: Int, y: Int)] = []
+        for y in 0..<height { for x in 0..<width where random.unit() < 0.8 { positions.append((x, y)) } }
+        // Some flat colours (rank-deficient aggregates) and some random ones.
+        let nearNull: [Float] = positions.flatMap { position -> [Float] in
+            position.x < 8 ? [1, 0.5, 0.5, 0.5] : [1, Float(random.unit()), Float(random.unit()), Float(random.unit())]
+        }
+        let aggregation = SmoothedAggregation.aggregate(
+            positions: positions, nodeStarts: Array(0...positions.count), nearNull: nearNull,
+            gridWidth: width, gridHeight: height, blockSize: blockSize)
+        let tentative = aggregation.tentative.dense()
+        let coarseCount = aggregation.tentative.columnCount
+        #expect(aggregation.nearNull.count == coarseCount * 4)
+        for first in 0..<coarseCount {
+            for second in 0..<coarseCount {
+                let product = tentative.reduce(0.0) { $0 + $1[first] * $1[second] }
+                #expect(abs(product - (first == second ? 1 : 0)) < 1e-5)
+            }
+        }
+        for row in 0..<positions.count {
+            for column in 0..<4 {
+                let value = (0..<coarseCount).reduce(0.0) { $0 + tentative[row][$1] * Double(aggregation.nearNull[$1 * 4 + column]) }
+                #expect(abs(value - Double(nearNull[row * 4 + column])) < 1e-5)
+            }
+        }
+        // Flat aggregates keep one coarse unknown, others four.
+        #expect(coarseCount < ((width + blockSize - 1) / blockSize) * ((height + blockSize - 1) / blockSize) * 4)
+    }
+
+    /// The aggregation cycle on a real matting Laplacian is symmetric positive definite and makes
+    /// conjugate gradients reach the dense solution in few iterations.
+    @Test func aggregationCycleOnMattingLaplacian() {
+        let width = 48, height = 40
+        let image = testPhoto(width: width, height: height, seed: 5)
+        let trimap = testTrimap(width: width, height: height, seed: 6)
+        let allColours = MattingLaplacian.colours(of: image)
+        let system = MattingLaplacian.build(colours: allColours, trimap: trimap, epsilon: 1e-5)
+        let matrix = system.matrix
+        var colours = [SIMD4<Float>]()
+        for run in matrix.runs { for t in 0..<run.count { colours.append(allColours[run.y * width + run.x + t]) } }
+        let cycle = SmoothedAggregation.preconditioner(matrix: matrix, colours: colours, threads: 2, coarsestSize: 40)
+        #expect(cycle.levelCount >= 3)
+        var random = TestRandom(seed: 2)
+        func apply(_ r: [Float]) -> [Float] {
+            var z = [Float](repeating: 0, count: r.count)
+            r.withUnsafeBufferPointer { r in z.withUnsafeMutableBufferPointer { cycle.apply(r, into: $0) } }
+            return z
+        }
+        for _ in 0..<3 {
+            let u = (0..<matrix.count).map { _ in Float(random.unit() - 0.5) }
+            let v = (0..<matrix.count).map { _ in Float(random.unit() - 0.5) }
+            let uMv = ConjugateGradient.dot(u, apply(v)), vMu = ConjugateGradient.dot(v, apply(u))
+            #expect(abs(uMv - vMu) <= 1e-3 * (abs(uMv) + abs(vMu)))
+            #expect(ConjugateGradient.dot(u, apply(u)) > 0)
+        }
+        var scratch = matrix.makeScratch()
+        var x = [Float](repeating: 0, count: matrix.count)
+        let outcome = ConjugateGradient(relativeTolerance: 1e-6, maximumIterations: 200).solve(
+            system.rightHandSide, x: &x,
+            operator: { input, output in
+                scratch.withUnsafeMutableBufferPointer { matrix.multiply(input, into: output, scratch: $0, threads: 1) }
+            }, preconditioner: { cycle.apply($0, into: $1) })
+        #expect(outcome.converged && outcome.iterations < 40)
+        let expected = denseSolve(matrix.dense(), system.rightHandSide.map(Double.init))
+        for row in 0..<matrix.count { #expect(abs(Double(x[row]) - expected[row]) < 1e-3) }
+    }
 }
