@@ -98,28 +98,22 @@ public struct ClosedFormMatting: Sendable {
 
         start = clock.now
         let matrix = system.matrix
-        let threads = threads
-        var scratch = matrix.makeScratch()
-        let apply: ConjugateGradient.LinearMap = { input, output in
-            scratch.withUnsafeMutableBufferPointer { scratch in
-                matrix.multiply(input, into: output, scratch: scratch, threads: threads)
-            }
-        }
-        let precondition: ConjugateGradient.LinearMap
+        let apply = MultigridPreconditioner.stencilProduct(matrix, threads: threads)
+        let approximateInverse: ConjugateGradient.LinearMap
         switch preconditioner {
-        case .multigrid:
-            let multigrid = MultigridPreconditioner(matrix: matrix, threads: threads)
-            precondition = { multigrid.apply($0, into: $1) }
         case .aggregation:
             var colours = [SIMD4<Float>](repeating: .zero, count: matrix.count)
             for run in matrix.runs {
                 for t in 0..<run.count { colours[run.index + t] = allColours[run.y * image.width + run.x + t] }
             }
             let aggregation = SmoothedAggregation.preconditioner(matrix: matrix, colours: colours, threads: threads)
-            precondition = { aggregation.apply($0, into: $1) }
+            approximateInverse = { aggregation.apply($0, into: $1) }
+        case .multigrid:
+            let multigrid = MultigridPreconditioner(matrix: matrix, threads: threads)
+            approximateInverse = { multigrid.apply($0, into: $1) }
         case .jacobi:
             let jacobi = JacobiPreconditioner(matrix: matrix)
-            precondition = { jacobi.apply($0, into: $1) }
+            approximateInverse = { jacobi.apply($0, into: $1) }
         }
         solution.preconditionerTime = clock.now - start
 
@@ -131,7 +125,7 @@ public struct ClosedFormMatting: Sendable {
             }
         }
         let solver = ConjugateGradient(relativeTolerance: relativeTolerance, maximumIterations: maximumIterations)
-        let outcome = solver.solve(system.rightHandSide, x: &unknown, operator: apply, preconditioner: precondition)
+        let outcome = solver.solve(system.rightHandSide, x: &unknown, operator: apply, preconditioner: approximateInverse)
         solution.iterationTime = clock.now - start
 
         for run in matrix.runs {
