@@ -19,7 +19,7 @@ struct TestRandom {
     mutating func byte() -> UInt8 { UInt8(next() % 256) }
 }
 
-/// The matting Laplacian built densely over all pixels, straight from the paper's equation (12).
+/// The matting Laplacian built densely over all pixels, straight from the paper's definition.
 func denseMattingLaplacian(colours: [SIMD4<Float>], width: Int, height: Int, epsilon: Double) -> [[Double]] {
     let count = width * height
     var laplacian = [[Double]](repeating: [Double](repeating: 0, count: count), count: count)

@@ -5,7 +5,7 @@ import Inference
 /// Matting" (TPAMI 2008), restricted to the unknown pixels of a trimap.
 ///
 /// For every 3x3 window k lying inside the image, with mean colour mu_k and colour covariance
-/// Sigma_k, the paper's equation (12) gives
+/// Sigma_k, the paper defines
 ///
 ///     L(i, j) = sum over windows k holding both i and j of
 ///               delta(i, j) - (1 + (I_i - mu_k)^T (Sigma_k + epsilon / 9 I_3)^-1 (I_j - mu_k)) / 9
@@ -17,8 +17,7 @@ import Inference
 /// visited; each window's mean and covariance factor are computed once, in double precision (with
 /// the small epsilon the covariance is badly conditioned), and the coefficients are rounded to float.
 enum MattingLaplacian {
-    /// Window radius: 3x3 windows, as in the paper and PyMatting's default.
-    static let windowRadius = 1
+    /// Pixels per window: 3x3 windows, as in the paper and PyMatting's default.
     static let windowArea = 9
 
     /// The linear system for the unknown alphas.
