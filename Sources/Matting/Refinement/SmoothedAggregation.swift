@@ -105,54 +105,67 @@ enum SmoothedAggregation {
                 next[aggregateOfNode[node]] += 1
             }
         }
-        // QR of the near-null space on each aggregate.
+        // QR of the near-null space on each aggregate (modified Gram-Schmidt, twice): the basis of
+        // aggregate a becomes coarse unknowns coarseStarts[a] ..< coarseStarts[a + 1].
         let fineCount = nodeStarts.last ?? 0
-        var columnOfFine = [[(column: Int, value: Float)]](repeating: [], count: fineCount)
-        var coarseStarts = [0]
+        var coarseStarts = [Int](repeating: 0, count: aggregateCount + 1)
         var coarseNearNull: [Float] = []
+        coarseNearNull.reserveCapacity(aggregateCount * 16)
+        var basisOfFine = [Float](repeating: 0, count: fineCount * 4)  // up to four basis values per fine row
+        let largest = (0..<aggregateCount).map { memberStarts[$0 + 1] - memberStarts[$0] }.max() ?? 0
+        var vectors = [Double](repeating: 0, count: largest * 4)
         for aggregate in 0..<aggregateCount {
-            let rows = Array(members[memberStarts[aggregate]..<memberStarts[aggregate + 1]])
-            var basis: [[Double]] = []
-            var factor: [[Double]] = []  // rows of R, 4 values each
+            let first = memberStarts[aggregate], size = memberStarts[aggregate + 1] - first
+            var kept = 0
+            var factor = [Double](repeating: 0, count: 16)  // R, row-major 4x4, rows < kept used
             for column in 0..<4 {
-                let original = rows.map { Double(nearNull[$0 * 4 + column]) }
-                var vector = original
-                var coefficients = [Double](repeating: 0, count: basis.count)
+                // vectors[kept * size ..< (kept + 1) * size] holds the candidate.
+                var originalNorm = 0.0
+                for position in 0..<size {
+                    let value = Double(nearNull[members[first + position] * 4 + column])
+                    vectors[kept * size + position] = value
+                    originalNorm += value * value
+                }
                 for _ in 0..<2 {
-                    for (index, q) in basis.enumerated() {
-                        let projection = zip(q, vector).reduce(0) { $0 + $1.0 * $1.1 }
-                        coefficients[index] += projection
-                        for row in vector.indices { vector[row] -= projection * q[row] }
+                    for previous in 0..<kept {
+                        var projection = 0.0
+                        for position in 0..<size { projection += vectors[previous * size + position] * vectors[kept * size + position] }
+                        factor[previous * 4 + column] += projection
+                        for position in 0..<size { vectors[kept * size + position] -= projection * vectors[previous * size + position] }
                     }
                 }
-                let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                let originalNorm = original.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for (index, coefficient) in coefficients.enumerated() { factor[index][column] = coefficient }
-                if norm > 1e-3 * originalNorm && norm > 1e-12 {
-                    basis.append(vector.map { $0 / norm })
-                    var row = [Double](repeating: 0, count: 4)
-                    row[column] = norm
-                    factor.append(row)
+                var norm = 0.0
+                for position in 0..<size { norm += vectors[kept * size + position] * vectors[kept * size + position] }
+                norm = norm.squareRoot()
+                if norm > 1e-3 * originalNorm.squareRoot() && norm > 1e-12 {
+                    for position in 0..<size { vectors[kept * size + position] /= norm }
+                    factor[kept * 4 + column] = norm
+                    kept += 1
                 }
             }
-            let start = coarseStarts[coarseStarts.count - 1]
-            for (index, q) in basis.enumerated() {
-                for (position, fine) in rows.enumerated() {
-                    columnOfFine[fine].append((start + index, Float(q[position])))
+            for index in 0..<kept {
+                for position in 0..<size { basisOfFine[members[first + position] * 4 + index] = Float(vectors[index * size + position]) }
+                for column in 0..<4 { coarseNearNull.append(Float(factor[index * 4 + column])) }
+            }
+            coarseStarts[aggregate + 1] = coarseStarts[aggregate] + kept
+        }
+        // Fine unknowns of a node share its aggregate; T's row holds that aggregate's basis values.
+        var rowStarts = [Int](repeating: 0, count: fineCount + 1)
+        var columns = [Int32](), values = [Float]()
+        columns.reserveCapacity(fineCount * 4)
+        values.reserveCapacity(fineCount * 4)
+        for node in positions.indices {
+            let aggregate = aggregateOfNode[node]
+            let start = coarseStarts[aggregate], kept = coarseStarts[aggregate + 1] - start
+            for fine in nodeStarts[node]..<nodeStarts[node + 1] {
+                for index in 0..<kept {
+                    columns.append(Int32(start + index))
+                    values.append(basisOfFine[fine * 4 + index])
                 }
+                rowStarts[fine + 1] = columns.count
             }
-            for row in factor { coarseNearNull += row.map { Float($0) } }
-            coarseStarts.append(start + basis.count)
         }
-        var rowStarts = [0], columns: [Int32] = [], values: [Float] = []
-        for entries in columnOfFine {
-            for entry in entries {
-                columns.append(Int32(entry.column))
-                values.append(entry.value)
-            }
-            rowStarts.append(columns.count)
-        }
-        let tentative = SparseMatrix(rowCount: fineCount, columnCount: coarseStarts[coarseStarts.count - 1],
+        let tentative = SparseMatrix(rowCount: fineCount, columnCount: coarseStarts[aggregateCount],
                                      rowStarts: rowStarts, columns: columns, values: values)
         return Aggregation(tentative: tentative, positions: aggregatePositions, nodeStarts: coarseStarts,
                            nearNull: coarseNearNull)

@@ -22,24 +22,31 @@ struct SparseMatrix: Sendable {
 
     /// The stencil matrix in this form.
     init(_ stencil: StencilMatrix) {
-        var rowStarts = [0], columns: [Int32] = [], values: [Float] = []
+        var rowStarts = [Int](repeating: 0, count: stencil.count + 1)
+        var columns: [Int32] = [], values: [Float] = []
         columns.reserveCapacity(stencil.count * StencilMatrix.taps)
         values.reserveCapacity(stencil.count * StencilMatrix.taps)
-        for run in stencil.runs {
-            for t in 0..<run.count {
-                for tap in 0..<StencilMatrix.taps {
-                    let value = stencil.coefficients[tap * stencil.count + run.index + t]
-                    let dx = tap % StencilMatrix.span - StencilMatrix.reach
-                    let dy = tap / StencilMatrix.span - StencilMatrix.reach
-                    guard value != 0, let column = stencil.index(x: run.x + t + dx, y: run.y + dy) else { continue }
-                    columns.append(Int32(column))
-                    values.append(value)
+        let count = stencil.count
+        stencil.coefficients.withUnsafeBufferPointer { coefficients in
+            stencil.indices.withUnsafeBufferPointer { indices in
+                for run in stencil.runs {
+                    for t in 0..<run.count {
+                        let row = run.index + t
+                        let centre = stencil.paddedPosition(x: run.x + t, y: run.y)
+                        for tap in 0..<StencilMatrix.taps {
+                            let value = coefficients[tap * count + row]
+                            // Taps towards inactive pixels hold zero; the padding keeps the index in range.
+                            let column = indices[centre + stencil.tapOffsets[tap]]
+                            guard value != 0, column >= 0 else { continue }
+                            columns.append(column)
+                            values.append(value)
+                        }
+                        rowStarts[row + 1] = columns.count
+                    }
                 }
-                rowStarts.append(columns.count)
             }
         }
-        self.init(rowCount: stencil.count, columnCount: stencil.count, rowStarts: rowStarts,
-                  columns: columns, values: values)
+        self.init(rowCount: count, columnCount: count, rowStarts: rowStarts, columns: columns, values: values)
     }
 
     var diagonal: [Float] {
@@ -92,43 +99,69 @@ struct SparseMatrix: Sendable {
                             columns: columnsOut, values: valuesOut)
     }
 
-    /// A B, accumulated in double precision (Gustavson's row-by-row product).
+    /// A B, accumulated in double precision (Gustavson's row-by-row product), columns sorted per row.
     func multiplied(by other: SparseMatrix, threads: Int = 1) -> SparseMatrix {
         precondition(columnCount == other.rowCount)
         let parts = max(1, min(threads, rowCount / 2048))
         var pieces = [(rowLengths: [Int], columns: [Int32], values: [Float])](repeating: ([], [], []), count: parts)
+        let otherColumns = other.columnCount
         pieces.withUnsafeMutableBufferPointer { pieces in
-            nonisolated(unsafe) let pieces = pieces
-            parallelFor(parts, threads: parts) { range in
-                for part in range {
-                    let first = rowCount * part / parts, last = rowCount * (part + 1) / parts
-                    var accumulator = [Double](repeating: 0, count: other.columnCount)
-                    var marker = [Int](repeating: -1, count: other.columnCount)
-                    var touched: [Int] = []
-                    var lengths: [Int] = [], columnsOut: [Int32] = [], valuesOut: [Float] = []
-                    for row in first..<last {
-                        touched.removeAll(keepingCapacity: true)
-                        for entry in rowStarts[row]..<rowStarts[row + 1] {
-                            let middle = Int(columns[entry]), scale = Double(values[entry])
-                            for otherEntry in other.rowStarts[middle]..<other.rowStarts[middle + 1] {
-                                let column = Int(other.columns[otherEntry])
-                                if marker[column] != row {
-                                    marker[column] = row
-                                    accumulator[column] = 0
-                                    touched.append(column)
+            rowStarts.withUnsafeBufferPointer { rowStarts in
+            columns.withUnsafeBufferPointer { columns in
+            values.withUnsafeBufferPointer { values in
+            other.rowStarts.withUnsafeBufferPointer { otherStarts in
+            other.columns.withUnsafeBufferPointer { otherColumnIndices in
+            other.values.withUnsafeBufferPointer { otherValues in
+                nonisolated(unsafe) let pieces = pieces
+                parallelFor(parts, threads: parts) { range in
+                    let accumulator = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(otherColumns, 1))
+                    let marker = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(otherColumns, 1))
+                    let touched = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(otherColumns, 1))
+                    defer { accumulator.deallocate(); marker.deallocate(); touched.deallocate() }
+                    marker.initialize(repeating: -1)
+                    for part in range {
+                        let first = rowCount * part / parts, last = rowCount * (part + 1) / parts
+                        var lengths: [Int] = [], columnsOut: [Int32] = [], valuesOut: [Float] = []
+                        lengths.reserveCapacity(last - first)
+                        for row in first..<last {
+                            var count = 0
+                            for entry in rowStarts[row]..<rowStarts[row + 1] {
+                                let middle = Int(columns[entry]), scale = Double(values[entry])
+                                for otherEntry in otherStarts[middle]..<otherStarts[middle + 1] {
+                                    let column = Int(otherColumnIndices[otherEntry])
+                                    if marker[column] != row {
+                                        marker[column] = row
+                                        accumulator[column] = 0
+                                        touched[count] = column
+                                        count += 1
+                                    }
+                                    accumulator[column] += scale * Double(otherValues[otherEntry])
                                 }
-                                accumulator[column] += scale * Double(other.values[otherEntry])
                             }
+                            // Insertion sort: rows hold a few dozen entries.
+                            for index in 1..<max(count, 1) {
+                                let column = touched[index]
+                                var position = index
+                                while position > 0 && touched[position - 1] > column {
+                                    touched[position] = touched[position - 1]
+                                    position -= 1
+                                }
+                                touched[position] = column
+                            }
+                            for index in 0..<count {
+                                columnsOut.append(Int32(touched[index]))
+                                valuesOut.append(Float(accumulator[touched[index]]))
+                            }
+                            lengths.append(count)
                         }
-                        touched.sort()
-                        for column in touched {
-                            columnsOut.append(Int32(column))
-                            valuesOut.append(Float(accumulator[column]))
-                        }
-                        lengths.append(touched.count)
+                        pieces[part] = (lengths, columnsOut, valuesOut)
                     }
-                    pieces[part] = (lengths, columnsOut, valuesOut)
                 }
+            }
+            }
+            }
+            }
+            }
             }
         }
         var starts = [0]

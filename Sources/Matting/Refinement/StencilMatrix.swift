@@ -36,7 +36,7 @@ struct StencilMatrix: Sendable {
     /// The row of the active pixel at each position of the padded grid (`reach` pixels of border
     /// on every side, see `paddedPosition`), or -1.
     let indices: [Int32]
-    /// `taps * count` values, tap-major.
+    /// `taps * count` values, tap-major (and 8 spare zeros).
     var coefficients: [Float]
     /// Offsets of the taps in the padded grid.
     let tapOffsets: [Int]
@@ -69,7 +69,8 @@ struct StencilMatrix: Sendable {
         self.runs = runs
         self.count = count
         self.indices = indices
-        self.coefficients = [Float](repeating: 0, count: Self.taps * count)
+        // Eight spare values at the end: `multiply` reads whole vectors of eight past a run's end.
+        self.coefficients = [Float](repeating: 0, count: Self.taps * count + 8)
         self.tapOffsets = (0..<Self.taps).map { tap in
             (tap / Self.span - Self.reach) * paddedWidth + tap % Self.span - Self.reach
         }
@@ -114,7 +115,8 @@ struct StencilMatrix: Sendable {
 
     /// A zeroed buffer of the padded grid's size, for `multiply`.
     func makeScratch() -> [Float] {
-        [Float](repeating: 0, count: paddedWidth * paddedHeight)
+        // Plus one vector: `multiply` reads up to seven values past the last row.
+        [Float](repeating: 0, count: paddedWidth * paddedHeight + 8)
     }
 
     /// y = A x for compact vectors `x` and `y` (`count` values each).
@@ -123,7 +125,7 @@ struct StencilMatrix: Sendable {
     /// zeros wherever no pixel is active (it does if only this method writes to it).
     func multiply(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>,
                   scratch: UnsafeMutableBufferPointer<Float>, threads: Int) {
-        precondition(x.count >= count && y.count >= count && scratch.count >= paddedWidth * paddedHeight)
+        precondition(x.count >= count && y.count >= count && scratch.count >= paddedWidth * paddedHeight + 8)
         guard count > 0, let xBase = x.baseAddress, let yBase = y.baseAddress,
               let grid = scratch.baseAddress else { return }
         for run in runs {
@@ -164,13 +166,17 @@ struct StencilMatrix: Sendable {
             UnsafeMutableRawPointer(output + t).storeBytes(of: sum, as: SIMD8<Float>.self)
             t += 8
         }
-        while t < run.count {
-            var sum: Float = 0
+        if t < run.count {
+            // The last few pixels as a whole vector too: the lanes past the run read the next run's
+            // coefficients (or the spare zeros) and grid values beyond the row (the padding, or the
+            // next row), all finite, and are not stored.
+            var sum = SIMD8<Float>()
             for tap in 0..<taps {
-                sum += coefficients[tap * stride + t] * centre[t + offsets[tap]]
+                let weights = UnsafeRawPointer(coefficients + tap * stride + t).loadUnaligned(as: SIMD8<Float>.self)
+                let values = UnsafeRawPointer(centre + t + offsets[tap]).loadUnaligned(as: SIMD8<Float>.self)
+                sum.addProduct(weights, values)
             }
-            output[t] = sum
-            t += 1
+            for lane in 0..<run.count - t { output[t + lane] = sum[lane] }
         }
     }
 
