@@ -64,13 +64,14 @@ func parseOptions() -> Options {
             options.solver.preconditioner = preconditioner
         case "--json": options.jsonPath = value(argument)
         case "--verbose": options.verbose = true
+        case "--coarse-to-fine": options.solver.coarseToFine = true
         case "--scale":
             guard let scale = Double(value(argument)), scale > 0 else { fail("--scale needs a positive number") }
             options.scale = scale
         case "-h", "--help":
             print("usage: matte-quality DATA_DIR [--references DIR] [--trimaps trimap1,trimap2] [--images GT01,...]")
             print("       [--threads 2] [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]")
-            print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE] [--scale F]")
+            print("       [--preconditioner aggregation|multigrid|jacobi] [--json FILE] [--scale F] [--coarse-to-fine]")
             exit(0)
         default:
             if argument.hasPrefix("-") { fail("unknown option \(argument)") }

@@ -65,6 +65,19 @@ func syntheticComposite(width: Int, height: Int) -> (image: Image, alpha: Plane,
         #expect(error / Float(trimap.unknownCount) < 0.01, "mean error \(error / Float(trimap.unknownCount))")
     }
 
+    /// Coarse to fine recovers the synthetic alpha nearly as well as the direct solve.
+    @Test func coarseToFineRecoversKnownAlpha() {
+        let (image, truth, trimap) = syntheticComposite(width: 121, height: 90)
+        let solution = ClosedFormMatting(threads: 2, coarseToFine: true, refinementIterations: 200)
+            .solve(image: image, trimap: trimap)
+        var error: Float = 0
+        for index in truth.values.indices where Trimap.isUnknown(trimap.values[index]) {
+            error += abs(solution.alpha.values[index] - truth.values[index])
+        }
+        #expect(error / Float(trimap.unknownCount) < 0.02, "mean error \(error / Float(trimap.unknownCount))")
+        #expect(solution.alpha.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+    }
+
     /// Multigrid converges in far fewer iterations than the diagonal preconditioner, to the same alpha,
     /// and threads do not change the result.
     @Test func preconditionersAgree() {

