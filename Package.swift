@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "matte", targets: ["MatteCommand"]),
         .executable(name: "matte-benchmark", targets: ["InferenceBenchmark"]),
+        .executable(name: "matte-quality", targets: ["QualityBenchmark"]),
         .library(name: "Matting", targets: ["Matting"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Imaging", targets: ["Imaging"]),
@@ -58,6 +59,8 @@ let package = Package(
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
         .executableTarget(name: "InferenceBenchmark", dependencies: ["Inference"], swiftSettings: native),
+        /// Trimap-based matte quality on the alphamatting.com set (scripts/quality-benchmark).
+        .executableTarget(name: "QualityBenchmark", dependencies: ["Matting", "Imaging"], swiftSettings: native),
 
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
