@@ -158,10 +158,11 @@ import Glibc
             // Half a request head, then nothing: the server must close the connection.
             try socket.send(Array("POST /v1/matte HTTP/1.1\r\nHost: localhost\r\nContent-Ty".utf8))
             let start = ContinuousClock.now
-            let result = await socket.readUntilClosed(seconds: 6)
+            let result = await socket.readUntilClosed(seconds: 30)
             let elapsed = ContinuousClock.now - start
             #expect(result.closed, "the server kept a slow client's connection open")
-            #expect(elapsed < .seconds(4), "closed after \(elapsed)")
+            // The header timeout is 1 s; the bound is loose for busy test machines.
+            #expect(elapsed < .seconds(15), "closed after \(elapsed)")
             // The test client's own connection was idle as long, so it is closed too: ask on a new one.
             let health = try await RawSocket.exchange(port: port, send: Array("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8),
                                                       readSeconds: 5)
@@ -172,7 +173,7 @@ import Glibc
     @Test func slowBodyGets408AtTheRequestDeadline() async throws {
         let configuration = TestApp.configuration {
             $0.requestTimeout = 1
-            $0.headerTimeout = 8
+            $0.headerTimeout = 60
         }
         let (app, _) = try TestApp.make(configuration, models: ModelStore(ready: EllipseMatter()))
         try await app.test(.live) { client in
@@ -183,10 +184,11 @@ import Glibc
                 port: port,
                 send: Array("POST /v1/matte HTTP/1.1\r\nHost: localhost\r\nContent-Type: image/png\r\nContent-Length: 1000\r\n\r\n".utf8)
                     + [UInt8](repeating: 0x89, count: 100),
-                readSeconds: 6)
+                readSeconds: 30)
             #expect(answer.hasPrefix("HTTP/1.1 408"), "answer: \(answer.prefix(200))")
             #expect(answer.contains("request_timeout"))
-            #expect(ContinuousClock.now - start < .seconds(4))
+            // The request deadline (1 s) answered, not the header timeout (60 s).
+            #expect(ContinuousClock.now - start < .seconds(20))
         }
     }
 
