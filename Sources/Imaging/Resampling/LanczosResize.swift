@@ -48,23 +48,36 @@ extension Image {
     private func resampled(along axis: Axis, to length: Int) -> Image {
         let horizontal = axis == .horizontal
         let taps = Self.taps(from: horizontal ? width : height, to: length)
+        // Taps flattened: output index i reads `counts[i]` source samples from `firsts[i]` with the
+        // weights at `offsets[i]` in `weights` (no per-pixel array retains in the loop below).
+        let firsts = taps.map(\.first), counts = taps.map(\.weights.count)
+        var offsets = [Int](), weights = [Float]()
+        for tap in taps {
+            offsets.append(weights.count)
+            weights += tap.weights
+        }
         let outputWidth = horizontal ? length : width, outputHeight = horizontal ? height : length
         var result = Image(width: outputWidth, height: outputHeight, channels: channels)
         let channels = channels, width = width
+        // Distance between successive taps in the source, in bytes.
+        let tapStride = horizontal ? channels : width * channels
         pixels.withUnsafeBufferPointer { source in
             result.pixels.withUnsafeMutableBufferPointer { target in
-                for y in 0..<outputHeight {
-                    for x in 0..<outputWidth {
-                        let tap = taps[horizontal ? x : y]
-                        for channel in 0..<channels {
-                            var sum: Float = 0
-                            for (offset, weight) in tap.weights.enumerated() {
-                                let index = horizontal
-                                    ? (y * width + tap.first + offset) * channels + channel
-                                    : ((tap.first + offset) * width + x) * channels + channel
-                                sum += Float(source[index]) * weight
+                weights.withUnsafeBufferPointer { weights in
+                    for y in 0..<outputHeight {
+                        for x in 0..<outputWidth {
+                            let tap = horizontal ? x : y
+                            let first = horizontal ? (y * width + firsts[tap]) * channels : (firsts[tap] * width + x) * channels
+                            let base = (y * outputWidth + x) * channels
+                            for channel in 0..<channels {
+                                var sum: Float = 0
+                                var index = first + channel
+                                for weight in weights[offsets[tap]..<offsets[tap] + counts[tap]] {
+                                    sum += Float(source[index]) * weight
+                                    index += tapStride
+                                }
+                                target[base + channel] = UInt8(min(max(sum.rounded(), 0), 255))
                             }
-                            target[(y * outputWidth + x) * channels + channel] = UInt8(min(max(sum.rounded(), 0), 255))
                         }
                     }
                 }
