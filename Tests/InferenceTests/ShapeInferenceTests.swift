@@ -30,17 +30,17 @@ import Testing
 
     @Test func ceilModePooling() {
         // ONNX: 5 wide, kernel 2, stride 2, ceil -> 3 windows; floor -> 2.
-        #expect(ShapeInference.poolOutput(5, kernel: 2, stride: 2, padding: .valid, ceilMode: true, vertical: true) == 3)
-        #expect(ShapeInference.poolOutput(5, kernel: 2, stride: 2, padding: .valid, ceilMode: false, vertical: true) == 2)
-        #expect(ShapeInference.poolOutput(4, kernel: 2, stride: 2, padding: .valid, ceilMode: true, vertical: true) == 2)
+        #expect(PoolingGeometry.outputLength(inputLength: 5, kernel: 2, stride: 2, padBefore: 0, padAfter: 0, ceilMode: true) == 3)
+        #expect(PoolingGeometry.outputLength(inputLength: 5, kernel: 2, stride: 2, padBefore: 0, padAfter: 0, ceilMode: false) == 2)
+        #expect(PoolingGeometry.outputLength(inputLength: 4, kernel: 2, stride: 2, padBefore: 0, padAfter: 0, ceilMode: true) == 2)
         // The last window would start in the trailing padding only: dropped.
-        #expect(ShapeInference.poolOutput(4, kernel: 2, stride: 2, padding: .explicit(top: 0, left: 0, bottom: 1, right: 1), ceilMode: true, vertical: true) == 2)
+        #expect(PoolingGeometry.outputLength(inputLength: 4, kernel: 2, stride: 2, padBefore: 0, padAfter: 1, ceilMode: true) == 2)
     }
 
     @Test func broadcasting() {
-        #expect(ShapeInference.broadcast([1, 8, 8, 16], [1, 1, 1, 16]) == [1, 8, 8, 16])
-        #expect(ShapeInference.broadcast([16], [2, 1, 1]) == [2, 1, 16])
-        #expect(ShapeInference.broadcast([3], [4]) == nil)
+        #expect(broadcastShape([1, 8, 8, 16], [1, 1, 1, 16]) == [1, 8, 8, 16])
+        #expect(broadcastShape([16], [2, 1, 1]) == [2, 1, 16])
+        #expect(broadcastShape([3], [4]) == nil)
     }
 
     @Test func transposedSame() throws {

@@ -344,7 +344,7 @@ enum ShapeFolding {
     /// integer by zero is refused.
     static func arithmetic(_ operation: Arithmetic, _ a: ConstantTensor, _ b: ConstantTensor, _ what: String)
         throws(ModelError) -> ConstantTensor {
-        guard let shape = ShapeInference.broadcast(a.shape, b.shape) else {
+        guard let shape = broadcastShape(a.shape, b.shape) else {
             throw .malformed("\(what) combines shapes \(a.shape) and \(b.shape), which do not broadcast")
         }
         let count = try checkedResultCount(shape, what)
