@@ -10,8 +10,9 @@ import Testing
         let convolution = Operation.convolution(Convolution(strides: (2, 2), padding: .same))
         let shapes = try ShapeInference.outputShapes(of: node(convolution), inputs: [[1, 257, 256, 3], [16, 3, 3, 3]])
         #expect(shapes == [[1, 129, 128, 16]])
-        #expect(ShapeInference.paddingBefore(257, output: 129, kernel: 3, stride: 2, dilation: 1, padding: .same, vertical: true) == 1)
-        #expect(ShapeInference.paddingBefore(256, output: 128, kernel: 3, stride: 2, dilation: 1, padding: .same, vertical: true) == 0)
+        let same = Convolution(strides: (2, 2), padding: .same)
+        #expect(same.geometry(input: [1, 257, 256, 3], weights: [16, 3, 3, 3]).padTop == 1)
+        #expect(same.geometry(input: [1, 257, 256, 3], weights: [16, 3, 3, 3]).padLeft == 0)
     }
 
     @Test func dilatedExplicitPadding() throws {

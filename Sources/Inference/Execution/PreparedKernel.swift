@@ -45,22 +45,7 @@ enum PreparedKernel {
          reference: Bool) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
-            let x = inputShapes[0], weights = inputShapes[1], output = outputShapes[0]
-            let padTop = ShapeInference.paddingBefore(x[1], output: output[1], kernel: weights[1],
-                                                      stride: convolution.strides.height,
-                                                      dilation: convolution.dilations.height,
-                                                      padding: convolution.padding, vertical: true)
-            let padLeft = ShapeInference.paddingBefore(x[2], output: output[2], kernel: weights[2],
-                                                       stride: convolution.strides.width,
-                                                       dilation: convolution.dilations.width,
-                                                       padding: convolution.padding, vertical: false)
-            let geometry = ConvolutionGeometry(
-                batch: x[0], inputHeight: x[1], inputWidth: x[2], inputChannels: x[3],
-                outputHeight: output[1], outputWidth: output[2], outputChannels: output[3],
-                kernelHeight: weights[1], kernelWidth: weights[2],
-                strideHeight: convolution.strides.height, strideWidth: convolution.strides.width,
-                dilationHeight: convolution.dilations.height, dilationWidth: convolution.dilations.width,
-                padTop: padTop, padLeft: padLeft, groups: convolution.groups)
+            let geometry = convolution.geometry(input: inputShapes[0], weights: inputShapes[1])
             if reference {
                 self = .referenceConvolution(geometry, convolution.activation, hasBias: inputShapes.count > 2)
             } else {

@@ -20,12 +20,12 @@ enum ShapeInference {
             if inputs.count > 2, try input(2) != [weights[0]], inputs[2].reduce(1, *) != weights[0] {
                 throw fail("bias must have \(weights[0]) elements")
             }
-            let height = try spatialOutput(x[1], kernel: weights[1], stride: convolution.strides.height,
-                                           dilation: convolution.dilations.height, padding: convolution.padding, vertical: true)
-            let width = try spatialOutput(x[2], kernel: weights[2], stride: convolution.strides.width,
-                                          dilation: convolution.dilations.width, padding: convolution.padding, vertical: false)
-            guard let height, let width else { throw fail("kernel larger than padded input") }
-            return [[x[0], height, width, weights[0]]]
+            guard min(convolution.strides.height, convolution.strides.width,
+                      convolution.dilations.height, convolution.dilations.width) >= 1
+            else { throw fail("strides and dilations must be positive") }
+            let geometry = convolution.geometry(input: x, weights: weights)
+            if let reason = geometry.invalidReason { throw fail(reason) }
+            return [[x[0], geometry.outputHeight, geometry.outputWidth, weights[0]]]
         case .transposedConvolution(let transposed):
             let geometry: TransposedConvolutionGeometry
             do {
@@ -59,32 +59,14 @@ enum ShapeInference {
             return [shape]
         }
     }
+}
 
-    /// Output length along one spatial axis of a convolution; nil when nothing fits.
-    static func spatialOutput(_ length: Int, kernel: Int, stride: Int, dilation: Int, padding: Padding,
-                              vertical: Bool) throws(ModelError) -> Int? {
-        guard stride >= 1, dilation >= 1, kernel >= 1 else { throw .malformed("stride, dilation and kernel must be positive") }
-        let effectiveKernel = (kernel - 1) * dilation + 1
-        let padded: Int
-        switch padding {
-        case .same: return (length + stride - 1) / stride
-        case .valid: padded = length
-        case .explicit(let top, let left, let bottom, let right):
-            padded = length + (vertical ? top + bottom : left + right)
-        }
-        guard padded >= effectiveKernel else { return nil }
-        return (padded - effectiveKernel) / stride + 1
-    }
-
-    /// Padding before the first element along one axis (TensorFlow SAME puts the smaller half before).
-    static func paddingBefore(_ length: Int, output: Int, kernel: Int, stride: Int, dilation: Int,
-                              padding: Padding, vertical: Bool) -> Int {
-        switch padding {
-        case .valid: return 0
-        case .same:
-            let effectiveKernel = (kernel - 1) * dilation + 1
-            return max((output - 1) * stride + effectiveKernel - length, 0) / 2
-        case .explicit(let top, let left, _, _): return vertical ? top : left
-        }
+extension Convolution {
+    /// The geometry of this convolution over an NHWC `input` with OHWI `weights` (shapes checked by
+    /// `ShapeInference`; strides and dilations positive), padding resolved as `Padding` documents.
+    func geometry(input: [Int], weights: [Int]) -> ConvolutionGeometry {
+        ConvolutionGeometry(batch: input[0], inputHeight: input[1], inputWidth: input[2], inputChannels: input[3],
+                            outputChannels: weights[0], kernelHeight: weights[1], kernelWidth: weights[2],
+                            strides: strides, dilations: dilations, padding: padding, groups: groups)
     }
 }
