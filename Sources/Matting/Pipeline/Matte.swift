@@ -13,8 +13,12 @@ public struct StageTimings: Sendable {
 public struct Matte: Sendable {
     /// 8-bit grey alpha, same size as the photo: 255 is person, 0 background.
     public var alpha: Image
-    /// RGBA cut-out: the photo's colours with `alpha` as straight alpha.
+    /// RGBA cut-out: the person's colours with `alpha` as straight alpha.
     public var cutout: Image
+    /// RGB estimate of what lies behind the person (the photo's background with the person removed),
+    /// same size as the photo; nil when the mode does not estimate it. Composites blur this, not the
+    /// photo, so the person does not bleed into a blurred backdrop.
+    public var background: Image? = nil
     public var timings: StageTimings
 }
 
