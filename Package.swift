@@ -36,11 +36,13 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CEXIF", path: "Sources/CEXIF", pkgConfig: "libexif",
                        providers: [.apt(["libexif-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         /// Tensors, the format-neutral graph, model-file readers, CPU kernels, execution.
         .target(name: "Inference", swiftSettings: native),
         /// Image buffers, codecs (JPEG, PNG, WebP), EXIF orientation.
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF"], swiftSettings: native),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib"], swiftSettings: native),
         /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs.
         .target(name: "Matting", dependencies: ["Inference", "Imaging"], swiftSettings: native),
         /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.

@@ -1,6 +1,7 @@
 /// Writes `Image`s as PNG, WebP or JPEG files.
 public enum ImageEncoder {
-    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA.
+    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Compressed in strips on
+    /// all cores (see `PNGEncoding.swift`).
     public static func png(_ image: Image) throws(ImageError) -> [UInt8] {
         try PNG.encode(image)
     }
@@ -22,12 +23,14 @@ public enum ImageEncoder {
         try JPEG.encode(image, quality: quality)
     }
 
-    /// Encodes in `format` with each format's default settings (WebP lossless, JPEG quality 90).
-    public static func encode(_ image: Image, as format: ImageFormat) throws(ImageError) -> [UInt8] {
+    /// Encodes in `format`.
+    ///
+    /// - Parameter quality: 1...100 for JPEG (nil: 90) and lossy WebP (nil: lossless WebP); PNG ignores it.
+    public static func encode(_ image: Image, as format: ImageFormat, quality: Int? = nil) throws(ImageError) -> [UInt8] {
         switch format {
         case .png: try png(image)
-        case .webp: try webp(image)
-        case .jpeg: try jpeg(image)
+        case .webp: try webp(image, quality: quality.map(Float.init))
+        case .jpeg: try jpeg(image, quality: quality ?? 90)
         }
     }
 }

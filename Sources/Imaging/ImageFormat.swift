@@ -27,6 +27,15 @@ public enum ImageFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The usual file name extension, without the dot: `jpg`, `png`, `webp`.
+    public var fileExtension: String {
+        switch self {
+        case .jpeg: "jpg"
+        case .png: "png"
+        case .webp: "webp"
+        }
+    }
+
     /// The media type, as sent in `Content-Type`.
     public var mimeType: String {
         switch self {

@@ -1,11 +1,6 @@
 import CSPNG
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 
-/// PNG (ISO/IEC 15948, W3C PNG 3rd edition) through libspng.
+/// PNG (ISO/IEC 15948, W3C PNG 3rd edition): decoding through libspng; encoding in PNGEncoding.swift.
 ///
 /// Decoding maps every colour type and bit depth to 8 bits: grey (1, 2, 4, 8, 16-bit) -> 1 channel,
 /// grey+alpha -> 4 (grey repeated), palette -> 3, RGB -> 3, RGBA -> 4; grey, palette and RGB with a tRNS
@@ -118,45 +113,6 @@ enum PNG {
             (offset..<offset + 4).reduce(0) { $0 << 8 | Int(input[$1]) }
         }
         return (word(16), word(20))
-    }
-
-    static func encode(_ image: Image) throws(ImageError) -> [UInt8] {
-        guard (1...Int(Int32.max)).contains(image.width), (1...Int(Int32.max)).contains(image.height) else {
-            throw .encodingFailed("PNG sides must be 1...2147483647 pixels, not \(image.width)x\(image.height)")
-        }
-        guard let context = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else {
-            throw .encodingFailed("could not start the PNG encoder")
-        }
-        defer { spng_ctx_free(context) }
-        let colorType: spng_color_type = switch image.channels {
-        case 1: SPNG_COLOR_TYPE_GRAYSCALE
-        case 3: SPNG_COLOR_TYPE_TRUECOLOR
-        default: SPNG_COLOR_TYPE_TRUECOLOR_ALPHA
-        }
-        var header = spng_ihdr(width: UInt32(image.width), height: UInt32(image.height), bit_depth: 8,
-                               color_type: UInt8(colorType.rawValue), compression_method: 0,
-                               filter_method: 0, interlace_method: 0)
-        var status = spng_set_option(context, SPNG_ENCODE_TO_BUFFER, 1)
-        // zlib level 3 with the Up filter on every row: on a 1920x1080 cut-out and its matte, a third
-        // of the time of level 3 with adaptive filters, and files 9% smaller.
-        if status == 0 { status = spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, 3) }
-        if status == 0 {
-            status = spng_set_option(context, SPNG_FILTER_CHOICE, Int32(SPNG_FILTER_CHOICE_UP.rawValue))
-        }
-        if status == 0 { status = spng_set_ihdr(context, &header) }
-        if status == 0 {
-            status = image.pixels.withUnsafeBytes { input in
-                spng_encode_image(context, input.baseAddress, input.count, Int32(SPNG_FMT_PNG.rawValue),
-                                  Int32(SPNG_ENCODE_FINALIZE.rawValue))
-            }
-        }
-        guard status == 0 else { throw .encodingFailed(message(status)) }
-        var length = 0
-        guard let buffer = spng_get_png_buffer(context, &length, &status), status == 0 else {
-            throw .encodingFailed(message(status))
-        }
-        defer { free(buffer) }  // the caller owns the buffer libspng allocated
-        return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 
     private static func message(_ status: Int32) -> String {
