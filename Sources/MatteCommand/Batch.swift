@@ -21,8 +21,21 @@ extension MatteCommand {
         } else {
             arguments = inputs
         }
+        let plan = try outputPlan()
         let (items, problems) = InputSource.gather(arguments, recursive: recursive)
         let names = OutputNaming.names(for: items)
+
+        let reader = InputReader(fetcher: URLFetcher(maxBytes: maxDownloadBytes), standardInput: standardInput)
+        var decodeOptions = DecodeOptions()
+        decodeOptions.pixelLimit = maxPixels
+
+        let backdrop: Backdrop
+        do {
+            backdrop = try Self.backdrop(for: plan.background, reader: reader, decodeOptions: decodeOptions)
+        } catch {
+            console.writeError("matte: --background \(error)\n")  // `<path>: <reason>`
+            throw ExitCode.failure
+        }
 
         let writer = OutputWriter(directory: outputDirectory)
         let matter: PortraitMatter
@@ -35,19 +48,16 @@ extension MatteCommand {
             throw ExitCode.failure
         }
 
-        let reader = InputReader(fetcher: URLFetcher(maxBytes: maxDownloadBytes), standardInput: standardInput)
-        var decodeOptions = DecodeOptions()
-        decodeOptions.pixelLimit = maxPixels
-
         let report = ProgressReport(console: console, total: items.count)
         for problem in problems { report.problem(problem.argument, problem.reason) }
         for (item, name) in zip(items, names) {
-            let files = OutputFiles(name: name, cutoutFormat: format)
+            let files = OutputFiles(name: name, format: plan.format)
             let start = ContinuousClock.now
             do {
-                let times = try process(item, into: files, reader: reader, decodeOptions: decodeOptions,
-                                        matter: matter, writer: writer)
-                report.succeeded(item.displayName, outputs: [writer.path(of: files.alpha), files.cutout],
+                let times = try process(item, into: files, plan: plan, backdrop: backdrop, reader: reader,
+                                        decodeOptions: decodeOptions, matter: matter, writer: writer)
+                let written = plan.kinds.map(files.fileName)
+                report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
                                  elapsed: ContinuousClock.now - start)
                 if timings { report.output("\(item.displayName): \(times.summary)\n") }
             } catch {
@@ -58,9 +68,35 @@ extension MatteCommand {
         return report.failed
     }
 
+    /// The composite's backdrop: white when no background is given; an image background is read and
+    /// decoded here, once for the batch. Errors name the background: `<path>: <reason>`.
+    static func backdrop(for choice: BackgroundChoice?, reader: InputReader, decodeOptions: DecodeOptions) throws -> Backdrop {
+        switch choice {
+        case nil: return Colour(red: 255, green: 255, blue: 255).backdrop
+        case .colour(let colour): return colour.backdrop
+        case .blur(let radius): return .blur(radius: radius)
+        case .image(let location):
+            let item: InputItem
+            if InputSource.looksLikeURL(location) {
+                guard let url = URL(string: location) else { throw InputProblem(argument: location, reason: "not a valid URL") }
+                item = InputItem(location: .url(url), displayName: location)
+            } else {
+                item = InputItem(location: .file(path: location), displayName: location)
+            }
+            do {
+                return .image(try ImageDecoder.decode(try reader.read(item), options: decodeOptions))
+            } catch let problem as InputProblem {
+                throw InputProblem(argument: location, reason: problem.reason)
+            } catch {
+                throw InputProblem(argument: location, reason: "\(error)")
+            }
+        }
+    }
+
     /// One input from bytes to files; nothing is written unless every step before writing succeeded.
-    private func process(_ item: InputItem, into files: OutputFiles, reader: InputReader, decodeOptions: DecodeOptions,
-                         matter: PortraitMatter, writer: OutputWriter) throws -> StageTimes {
+    private func process(_ item: InputItem, into files: OutputFiles, plan: OutputPlan, backdrop: Backdrop,
+                         reader: InputReader, decodeOptions: DecodeOptions, matter: PortraitMatter,
+                         writer: OutputWriter) throws -> StageTimes {
         var times = StageTimes()
         let clock = ContinuousClock()
         var mark = clock.now
@@ -76,19 +112,19 @@ extension MatteCommand {
         times.decode = lap()
         let matte = try matter.matte(image, options: MattingOptions(mode: mode, subject: subject))
         _ = lap()
-        let format = format
-        let encoded = try concurrently([
-            { @Sendable in try ImageEncoder.png(matte.alpha) },
-            { @Sendable in
-                switch format {
-                case .png: try ImageEncoder.png(matte.cutout)
-                case .webp: try ImageEncoder.webp(matte.cutout, quality: nil)
-                }
-            },
-        ])
-        let alpha = encoded[0], cutout = encoded[1]
+        let composite = plan.kinds.contains(.composite) ? Composite.make(matte, over: backdrop) : nil
+        times.composite = lap()
+        // One image at a time: the PNG encoder spreads each image over all cores itself.
+        let encoded = try plan.kinds.map { kind in
+            switch kind {
+            case .alpha: (files.fileName(kind), try ImageEncoder.png(matte.alpha))
+            case .cutout: (files.fileName(kind), try ImageEncoder.encode(matte.cutout, as: plan.format, quality: plan.quality))
+            // `composite` is made whenever the plan holds it.
+            case .composite: (files.fileName(kind), try ImageEncoder.encode(composite!, as: plan.format, quality: plan.quality))
+            }
+        }
         times.encode = lap()
-        try writer.write([(files.alpha, alpha), (files.cutout, cutout)])
+        try writer.write(encoded)
         times.write = lap()
         times.matting = matte.timings
         return times
@@ -108,15 +144,16 @@ struct StageTimes {
     var read: Duration = .zero
     var decode: Duration = .zero
     var matting = StageTimings()
+    var composite: Duration = .zero
     var encode: Duration = .zero
     var write: Duration = .zero
 
-    /// `read 1.0 ms, decode 12.3 ms, pre-process ..., inference ..., post-process ..., encode ..., write ...`.
+    /// `read 1.0 ms, decode 12.3 ms, pre-process ..., inference ..., post-process ..., composite ..., encode ..., write ...`.
     var summary: String {
         let stages: [(String, Duration)] = [
             ("read", read), ("decode", decode), ("pre-process", matting.preprocess),
             ("inference", matting.inference), ("post-process", matting.postprocess),
-            ("encode", encode), ("write", write),
+            ("composite", composite), ("encode", encode), ("write", write),
         ]
         return stages.map { "\($0.0) \(String(format: "%.1f", $0.1 / .milliseconds(1))) ms" }
             .joined(separator: ", ")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Matting
 
 /// `matte`: command-line options over the `Matting` library. Option names follow the BSHM inference
@@ -8,17 +9,29 @@ import Matting
 struct MatteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matte",
-        abstract: "Cut people out of photos: writes an alpha matte and a cut-out for every image.",
+        abstract: "Cut people out of photos: writes an alpha matte and a cut-out (or a composite) for every image.",
         discussion: """
             With no --input, processes the sample portraits in \(ModelFiles.samplesDirectory) \
             (fetched by \(ModelFiles.fetchCommand); $MATTE_SAMPLES overrides the folder), without its \
             sub-folders unless --recursive.
 
-            OUTPUTS: for each input, <name>_alpha.png (8-bit grey matte: 255 person, 0 background) \
-            and <name>_cutout.png (RGBA, the photo's colours with the matte as straight, not \
-            premultiplied, alpha). With --format webp the cut-out is <name>_cutout.webp, lossless, so \
-            colours and alpha are stored exactly. Files are written whole under a temporary name and \
-            then renamed, so a failed input leaves no file; existing files of the same name are replaced.
+            OUTPUTS: for each input, by default, <name>_alpha.png (8-bit grey matte: 255 person, 0 \
+            background) and <name>_cutout.png (RGBA, the photo's colours with the matte as straight, not \
+            premultiplied, alpha). --background adds <name>_composite.png (RGB, the person over the new \
+            background). --outputs chooses among alpha, cutout and composite (a composite without \
+            --background is over white). --format sets the format of the cut-out and the composite: \
+            png; webp (lossless, so colours and alpha are stored exactly; lossy with --quality); or jpeg \
+            (quality 90 unless --quality; composites only, as JPEG has no transparency: with --format jpeg \
+            the default outputs are the matte and the composite). The matte is always PNG. Files are written \
+            whole under a temporary name and then renamed, so a failed input leaves no file; existing files \
+            of the same name are replaced.
+
+            BACKGROUNDS: a colour, #rrggbb or a name (\(Colour.names.map(\.name).joined(separator: ", "))); \
+            an image file or http(s) URL, scaled to cover the photo and centred (read once, before any \
+            input: a background that cannot be read stops the command before anything is written); or \
+            blur, the photo's own background blurred with the person removed from it (blur:<radius> sets \
+            the radius in pixels; the default is 4% of the photo's longer side). To use an image file named \
+            like a colour, write its path as ./<name>.
 
             NAMES: <name> is the input's file name without its extension; 'stdin' for standard input; \
             for a URL, the last path segment without its extension (characters other than ASCII \
@@ -54,8 +67,27 @@ struct MatteCommand: AsyncParsableCommand {
             help: ArgumentHelp("Folder for results; created if missing.", valueName: "dir"))
     var outputDirectory = "results"
 
-    @Option(help: "Cut-out file format: png, or webp (lossless, exact alpha).")
-    var format: CutoutFormat = .png
+    @Option(help: ArgumentHelp("""
+        Background of the composite: a colour (#rrggbb or a name such as white), an image (path or URL), \
+        or blur[:radius]. Adds the composite to the outputs.
+        """, valueName: "background"))
+    var background: String?
+
+    @Option(help: ArgumentHelp("""
+        Files to write, comma-separated: alpha, cutout, composite (default: alpha,cutout, and composite \
+        with --background; no cutout with --format jpeg).
+        """, valueName: "list"))
+    var outputs: String?
+
+    @Option(help: ArgumentHelp("""
+        Format of the cut-out and the composite: png; webp (lossless unless --quality); jpeg (composite \
+        only). The matte is always PNG.
+        """, valueName: "format"))
+    var format: ImageFormat = .png
+
+    @Option(help: ArgumentHelp("Lossy quality 1...100 for jpeg (default 90) and webp (default: lossless).",
+                               valueName: "quality"))
+    var quality: Int?
 
     @Option(help: ArgumentHelp("""
         best: both networks fused, refined at full resolution; fast: one network and an edge-aware \
@@ -84,7 +116,7 @@ struct MatteCommand: AsyncParsableCommand {
                                valueName: "dir"))
     var modelDirectory: String?
 
-    @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, encode, write) in ms.")
+    @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, composite, encode, write) in ms.")
     var timings = false
 
     func validate() throws {
@@ -95,6 +127,12 @@ struct MatteCommand: AsyncParsableCommand {
         guard inputs.filter({ $0 == "-" }).count <= 1 else {
             throw ValidationError("standard input (-) can be given only once")
         }
+        _ = try outputPlan()
+    }
+
+    /// `--outputs`, `--format`, `--quality` and `--background`, checked together.
+    func outputPlan() throws(ValidationError) -> OutputPlan {
+        try OutputPlan(outputs: outputs, format: format, quality: quality, background: background)
     }
 
     func run() throws {
@@ -107,6 +145,5 @@ struct MatteCommand: AsyncParsableCommand {
     }
 }
 
-extension CutoutFormat: ExpressibleByArgument {}
 extension MattingOptions.Mode: ExpressibleByArgument {}
 extension BranchFusion.Subject: ExpressibleByArgument {}

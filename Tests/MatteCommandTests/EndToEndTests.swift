@@ -194,4 +194,73 @@ struct EndToEndTests {
         #expect(run.exit == 1)
         #expect(run.console.error.hasPrefix("matte: cannot write \(folder.path)/file: "))
     }
+
+    @Test func compositeOverAColourMatchesTheCutout() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("p.png", try Self.png(width: 9, height: 7))
+        let run = try Self.run(["-i", folder.path + "/p.png", "-d", folder.path + "/out", "--background", "#00ff00"])
+        #expect(run.failed == 0)
+        #expect(folder.contents("out") == ["p_alpha.png", "p_composite.png", "p_cutout.png"])
+        #expect(run.console.error.contains("-> \(folder.path)/out/p_alpha.png, p_cutout.png, p_composite.png ("))
+        let cutout = try decode(folder.path + "/out/p_cutout.png")
+        let composite = try decode(folder.path + "/out/p_composite.png")
+        #expect(composite.channels == 3)
+        #expect(composite == cutout.flattened(over: (0, 255, 0)))
+    }
+
+    @Test func jpegCompositeOverAnImageWithoutTheCutout() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("p.png", try Self.png(width: 16, height: 8))
+        try folder.write("beach.png", try Self.png(width: 5, height: 9))
+        let run = try Self.run(["-i", folder.path + "/p.png", "-d", folder.path + "/out", "--background", folder.path + "/beach.png",
+                                "--format", "jpg", "--quality", "95"])
+        #expect(run.failed == 0)
+        #expect(folder.contents("out") == ["p_alpha.png", "p_composite.jpg"])
+        let composite = try decode(folder.path + "/out/p_composite.jpg")
+        #expect((composite.width, composite.height, composite.channels) == (16, 8, 3))
+    }
+
+    @Test func blurredCompositeAsWebPAndTimings() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("p.png", try Self.png(width: 12, height: 10))
+        let run = try Self.run(["-i", folder.path + "/p.png", "-d", folder.path + "/out", "--background", "blur:3",
+                                "--format", "webp", "--outputs", "composite", "--timings"])
+        #expect(run.failed == 0)
+        #expect(folder.contents("out") == ["p_composite.webp"])
+        let composite = try decode(folder.path + "/out/p_composite.webp")
+        #expect((composite.width, composite.height) == (12, 10))
+        #expect(run.console.output.contains(", composite "))
+    }
+
+    /// A background that cannot be used stops the command before any input is processed or any file written.
+    @Test(arguments: ["junk.png", "absent.png", "folder"])
+    func unusableBackgroundStopsBeforeWriting(background: String) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("p.png", try Self.png(width: 4, height: 4))
+        try folder.write("junk.png", Array("not an image".utf8))
+        try folder.write("folder/inside.png", try Self.png(width: 4, height: 4))
+        let path = folder.path + "/" + background
+        let run = try Self.run(["-i", folder.path + "/p.png", "-d", folder.path + "/out", "--background", path])
+        #expect(run.exit == 1)
+        let reason = ["junk.png": "not a supported image", "absent.png": "no such file or directory",
+                      "folder": "is a directory"][background]!
+        #expect(run.console.error.hasPrefix("matte: --background \(path): \(reason)"), "\(run.console.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/out"))
+    }
+
+    @Test func backgroundOverThePixelLimitIsRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("p.png", try Self.png(width: 4, height: 4))
+        try folder.write("big.png", try Self.png(width: 40, height: 40))
+        let run = try Self.run(["-i", folder.path + "/p.png", "-d", folder.path + "/out", "--background", folder.path + "/big.png",
+                                "--max-pixels", "1000"])
+        #expect(run.exit == 1)
+        #expect(run.console.error.contains("image is 40x40"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/out"))
+    }
 }

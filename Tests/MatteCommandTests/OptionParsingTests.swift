@@ -15,6 +15,8 @@ import Testing
         #expect(command.threads == nil)
         #expect(command.modelDirectory == nil)
         #expect(command.timings == false)
+        let plan = try command.outputPlan()
+        #expect(plan.kinds == [.alpha, .cutout] && plan.format == .png && plan.quality == nil && plan.background == nil)
     }
 
     @Test func inputsRepeatAndTakeSeveralValues() throws {
@@ -41,6 +43,67 @@ import Testing
         #expect(command.timings)
     }
 
+    /// How each `--background` spelling is read.
+    @Test(arguments: [
+        ("blur", BackgroundChoice.blur(radius: nil)),
+        ("blur:12", .blur(radius: 12)),
+        ("#00FF7f", .colour(Colour(red: 0, green: 255, blue: 127))),
+        ("white", .colour(Colour(red: 255, green: 255, blue: 255))),
+        ("Grey", .colour(Colour(red: 128, green: 128, blue: 128))),
+        ("beach.jpg", .image("beach.jpg")),
+        ("./red", .image("./red")),
+        ("https://example.org/b.png", .image("https://example.org/b.png")),
+    ])
+    func backgroundSpellings(text: String, choice: BackgroundChoice) throws {
+        #expect(try BackgroundChoice.parse(text) == choice)
+    }
+
+    /// The outputs each combination of options writes.
+    @Test(arguments: [
+        ([], [OutputKind.alpha, .cutout]),
+        (["--background", "blur"], [.alpha, .cutout, .composite]),
+        (["--background", "#102030", "--format", "jpeg"], [.alpha, .composite]),
+        (["--background", "blur", "--format", "jpg", "--quality", "80"], [.alpha, .composite]),
+        (["--background", "red", "--outputs", "composite"], [.composite]),
+        (["--outputs", "composite,alpha"], [.alpha, .composite]),
+        (["--outputs", "cutout", "--format", "webp", "--quality", "75"], [.cutout]),
+        (["--outputs", "alpha , composite", "--format", "jpeg"], [.alpha, .composite]),
+    ])
+    func outputChoices(arguments: [String], kinds: [OutputKind]) throws {
+        #expect(try MatteCommand.parse(arguments).outputPlan().kinds == kinds)
+    }
+
+    @Test func formatQualityAndBackgroundReachThePlan() throws {
+        let plan = try MatteCommand.parse(["--background", "blur:30", "--format", "webp", "--quality", "85"]).outputPlan()
+        #expect(plan.kinds == [.alpha, .cutout, .composite])
+        #expect(plan.format == .webp && plan.quality == 85 && plan.background == .blur(radius: 30))
+    }
+
+    /// Usage errors name the option and say what would work.
+    @Test(arguments: [
+        (["--format", "jpeg"], "--format jpeg is for composites"),
+        (["--format", "jpeg", "--outputs", "alpha,cutout,composite"], "cannot hold the cut-out's transparency"),
+        (["--quality", "80"], "--quality applies to jpeg and webp"),
+        (["--format", "webp", "--quality", "0"], "--quality must be 1...100"),
+        (["--outputs", "alpha,matte"], "'matte' is not an output"),
+        (["--outputs", ""], "'' is not an output"),
+        (["--background", "blur", "--outputs", "cutout"], "--background applies to the composite"),
+        (["--background", "blur:0"], "blur radius must be 1...1000"),
+        (["--background", "blur:wide"], "blur radius must be"),
+        (["--background", "#12345"], "#rrggbb"),
+        (["--background", ""], "must not be empty"),
+        (["--format", "gif"], "gif"),
+    ])
+    func inconsistentOutputOptionsAreUsageErrors(arguments: [String], message: String) {
+        do {
+            _ = try MatteCommand.parse(arguments)
+            Issue.record("\(arguments) parsed")
+        } catch {
+            #expect(MatteCommand.exitCode(for: error).rawValue == 64)
+            #expect(MatteCommand.message(for: error).contains(message), "\(MatteCommand.message(for: error))")
+        }
+    }
+
     @Test(arguments: [
         ["--threads", "0"], ["--max-pixels", "0"], ["--max-download-bytes", "-5"], ["--format", "jpeg"],
         ["-i", "-", "-"], ["--output-dir", ""], ["--unknown"], ["--threads", "many"], ["-i"],
@@ -56,7 +119,9 @@ import Testing
 
     @Test func helpDocumentsNamingAndFormats() {
         let help = MatteCommand.helpMessage(columns: 10_000)
-        for phrase in ["_alpha.png", "_cutout.png", "-2, -3", "stdin", "download", "lossless", "--output_dir", "64"] {
+        for phrase in ["_alpha.png", "_cutout.png", "_composite.png", "-2, -3", "stdin", "download", "lossless",
+                       "--output_dir", "64", "--background", "blur:<radius>", "#rrggbb", "scaled to cover", "--outputs",
+                       "alpha,cutout", "jpeg", "--quality", "always PNG"] {
             #expect(help.contains(phrase), "help lacks \(phrase)")
         }
     }

@@ -91,8 +91,11 @@ import Testing
     }
 
     @Test func outputFileNames() {
-        #expect(OutputFiles(name: "x", cutoutFormat: .png).alpha == "x_alpha.png")
-        #expect(OutputFiles(name: "x", cutoutFormat: .png).cutout == "x_cutout.png")
-        #expect(OutputFiles(name: "x", cutoutFormat: .webp).cutout == "x_cutout.webp")
+        #expect(OutputFiles(name: "x", format: .png).fileName(.alpha) == "x_alpha.png")
+        #expect(OutputFiles(name: "x", format: .png).fileName(.cutout) == "x_cutout.png")
+        #expect(OutputFiles(name: "x", format: .webp).fileName(.cutout) == "x_cutout.webp")
+        #expect(OutputFiles(name: "x", format: .webp).fileName(.alpha) == "x_alpha.png")
+        #expect(OutputFiles(name: "x", format: .jpeg).fileName(.composite) == "x_composite.jpg")
+        #expect(OutputFiles(name: "x", format: .png).fileName(.composite) == "x_composite.png")
     }
 }

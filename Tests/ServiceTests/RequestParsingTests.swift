@@ -4,7 +4,7 @@ import Imaging
 @testable import Service
 import Testing
 
-/// The pieces under the routes: multipart and form parsing, options, the address policy, compositing.
+/// The pieces under the routes: multipart and form parsing, options, the address policy.
 @Suite struct RequestParsingTests {
     @Test func multipartPartsAndFiles() throws {
         let form = Samples.multipart([
@@ -103,67 +103,5 @@ import Testing
         }
         #expect(AddressPolicy.text([127, 0, 0, 1]) == "127.0.0.1")
         #expect(AddressPolicy.text(v6("::1")) == "0:0:0:0:0:0:0:1")
-    }
-}
-
-@Suite struct CompositeTests {
-    @Test func boxSumMatchesItsReference() {
-        var generator = SystemRandomNumberGenerator()
-        for width in [1, 2, 5, 17] {
-            for height in [1, 3, 8] {
-                for radius in [0, 1, 2, 6, 20] {
-                    let values = (0..<width * height).map { _ in Float(Int.random(in: 0...255, using: &generator)) }
-                    let fast = Composite.boxSum(values, width: width, height: height, radius: radius)
-                    let slow = Composite.boxSumReference(values, width: width, height: height, radius: radius)
-                    #expect(zip(fast, slow).allSatisfy { abs($0 - $1) <= 1e-3 * max(1, abs($1)) }, "\(width)x\(height) r\(radius)")
-                }
-            }
-        }
-    }
-
-    func cutout(width: Int, height: Int, alpha: (Int, Int) -> UInt8, colour: (Int, Int) -> [UInt8]) -> Image {
-        var image = Image(width: width, height: height, channels: 4)
-        for y in 0..<height {
-            for x in 0..<width {
-                image.pixels.replaceSubrange((y * width + x) * 4..<(y * width + x) * 4 + 4, with: colour(x, y) + [alpha(x, y)])
-            }
-        }
-        return image
-    }
-
-    @Test func colourAndImageBackdrops() {
-        let person = cutout(width: 4, height: 2, alpha: { x, _ in x < 2 ? 255 : 0 }, colour: { _, _ in [200, 100, 50] })
-        let red = Composite.make(cutout: person, over: .colour(red: 255, green: 0, blue: 0))
-        #expect(red.channels == 3)
-        #expect(Array(red.pixels[0..<3]) == [200, 100, 50])
-        #expect(Array(red.pixels[9..<12]) == [255, 0, 0])
-
-        // A 2x1 backdrop (black | white) covers 4x2: scaled by 2, left half black, right half white.
-        let backdrop = Image(width: 2, height: 1, channels: 3, pixels: [0, 0, 0, 255, 255, 255])
-        let covered = Composite.cover(backdrop, width: 4, height: 2)
-        #expect(covered.pixels[0] == 0 && covered.pixels[9] == 255)
-        let composite = Composite.make(cutout: person, over: .image(backdrop))
-        #expect(Array(composite.pixels[0..<3]) == [200, 100, 50])
-        #expect(Array(composite.pixels[9..<12]) == [255, 255, 255])
-    }
-
-    @Test func blurKeepsThePersonOutOfTheBackground() {
-        // Person (alpha 255) is bright red in the middle columns; background is uniform blue.
-        let width = 40, height = 20
-        let person = cutout(width: width, height: height, alpha: { x, _ in (15..<25).contains(x) ? 255 : 0 },
-                            colour: { x, _ in (15..<25).contains(x) ? [255, 0, 0] : [0, 0, 255] })
-        let background = Composite.blurredBackground(of: person, radius: 6)
-        // Behind the person the background is filled from the blue around it, not smeared red.
-        let middle = ((height / 2) * width + width / 2) * 3
-        #expect(background.pixels[middle] < 10 && background.pixels[middle + 2] > 245)
-        let composite = Composite.make(cutout: person, over: .blur(radius: 6))
-        #expect(Array(composite.pixels[middle..<middle + 3]) == [255, 0, 0])
-        #expect(composite.pixels[2] > 245)
-    }
-
-    @Test func largePhotosAreBlurredOnASmallerGrid() {
-        let person = cutout(width: 1500, height: 20, alpha: { _, _ in 0 }, colour: { x, _ in [UInt8(x % 256), 0, 0] })
-        let background = Composite.blurredBackground(of: person, radius: 30)
-        #expect(background.width == 1500 && background.height == 20)
     }
 }

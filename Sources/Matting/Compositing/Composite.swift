@@ -6,8 +6,9 @@ public enum Backdrop: Sendable, Equatable {
     case colour(red: UInt8, green: UInt8, blue: UInt8)
     /// Another photo, scaled to cover the frame (aspect ratio kept) and centred; the overflow is cropped.
     case image(Image)
-    /// The photo's own background, blurred (see `Composite.blurredBackground`). `radius` is in pixels
-    /// of the photo; nil picks `Composite.defaultBlurRadius`.
+    /// The photo's own background, blurred: the matte's background estimate when it has one, else the
+    /// photo with the person weighted out (see `Composite.blurredBackground`). `radius` is in pixels of
+    /// the photo; nil picks `Composite.defaultBlurRadius`.
     case blur(radius: Int?)
 }
 
@@ -16,8 +17,18 @@ public enum Backdrop: Sendable, Equatable {
 /// Blending is straight-alpha "over" (Porter and Duff, "Compositing Digital Images", 1984) on 8-bit
 /// values: `out = (foreground * alpha + background * (255 - alpha)) / 255`, rounded to nearest.
 public enum Composite {
+    /// An RGB image of the matte's cut-out over `backdrop`, the size of the photo. A blurred backdrop
+    /// blurs `matte.background` (the estimate of what lies behind the person) when the matte has one.
+    public static func make(_ matte: Matte, over backdrop: Backdrop) -> Image {
+        make(cutout: matte.cutout, backgroundEstimate: matte.background, over: backdrop)
+    }
+
     /// An RGB image of `cutout` (RGBA, straight alpha) over `backdrop`, the size of `cutout`.
-    public static func make(cutout: Image, over backdrop: Backdrop) -> Image {
+    ///
+    /// - Parameter backgroundEstimate: RGB, the size of `cutout`: what lies behind the person. For
+    ///   `.blur`, this is what gets blurred (so the person cannot bleed into the blur); when nil, the
+    ///   cut-out's own colours are blurred with the person weighted out (`blurredBackground`).
+    public static func make(cutout: Image, backgroundEstimate: Image? = nil, over backdrop: Backdrop) -> Image {
         precondition(cutout.channels == 4, "a cut-out is RGBA")
         switch backdrop {
         case .colour(let red, let green, let blue):
@@ -26,6 +37,11 @@ public enum Composite {
             return blend(cutout, over: cover(image, width: cutout.width, height: cutout.height))
         case .blur(let radius):
             let radius = radius ?? defaultBlurRadius(width: cutout.width, height: cutout.height)
+            if let estimate = backgroundEstimate {
+                precondition(estimate.width == cutout.width && estimate.height == cutout.height,
+                             "the background estimate and the cut-out differ in size")
+                return blend(cutout, over: blurred(estimate, radius: radius))
+            }
             return blend(cutout, over: blurredBackground(of: cutout, radius: radius))
         }
     }
@@ -88,17 +104,29 @@ public enum Composite {
     /// Longest side of the grid the background is blurred on; larger photos are averaged down to it first.
     static let blurGridSide = 512
 
-    /// The photo's background with the person blurred away, RGB, the size of `cutout`.
+    /// The photo's background with the person blurred away, RGB, the size of `cutout`: the fallback for
+    /// mattes without a background estimate.
     ///
     /// A normalised (weighted) box blur: each output colour is `sum(w * colour) / sum(w)` over a square
     /// window, with weight `w = (255 - alpha) + 1` so that person pixels barely count and windows that hold
-    /// only person pixels still average to something. To stay cheap on large photos, the weighted sums are
-    /// first accumulated over cells of `step x step` pixels (step chosen so the grid's longer side is at most
-    /// `blurGridSide`), box-blurred on that grid with radius `radius / step`, normalised, and sampled back
-    /// bilinearly at full size.
+    /// only person pixels still average to something (the person's own colour, there).
     public static func blurredBackground(of cutout: Image, radius: Int) -> Image {
         precondition(cutout.channels == 4, "a cut-out is RGBA")
-        let width = cutout.width, height = cutout.height
+        return gridBlur(cutout, radius: radius, weightedByTransparency: true)
+    }
+
+    /// `image` (RGB) box-blurred with `radius` (pixels), RGB, the same size.
+    public static func blurred(_ image: Image, radius: Int) -> Image {
+        gridBlur(image.rgb(), radius: radius, weightedByTransparency: false)
+    }
+
+    /// A box blur of `image` (RGB, or RGBA weighted by transparency) that stays cheap on large photos:
+    /// the weighted sums are first accumulated over cells of `step x step` pixels (step chosen so the
+    /// grid's longer side is at most `blurGridSide`), box-blurred on that grid with radius `radius / step`,
+    /// normalised, and sampled back bilinearly at full size. Returns RGB.
+    static func gridBlur(_ image: Image, radius: Int, weightedByTransparency: Bool) -> Image {
+        let width = image.width, height = image.height, channels = image.channels
+        precondition(channels == (weightedByTransparency ? 4 : 3))
         var output = Image(width: width, height: height, channels: 3)
         guard width > 0, height > 0 else { return output }
         let step = max(1, (max(width, height) + blurGridSide - 1) / blurGridSide)
@@ -108,12 +136,12 @@ public enum Composite {
         // Weighted sums per cell: weight, weight * red, weight * green, weight * blue.
         var weights = [Float](repeating: 0, count: cells)
         var reds = weights, greens = weights, blues = weights
-        cutout.pixels.withUnsafeBufferPointer { pixels in
+        image.pixels.withUnsafeBufferPointer { pixels in
             for y in 0..<height {
                 let cellRow = (y / step) * gridWidth
                 for x in 0..<width {
-                    let base = (y * width + x) * 4
-                    let weight = Float(256 - Int(pixels[base + 3]))
+                    let base = (y * width + x) * channels
+                    let weight = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
                     let cell = cellRow + x / step
                     weights[cell] += weight
                     reds[cell] += weight * Float(pixels[base])
@@ -126,21 +154,26 @@ public enum Composite {
         let blurredWeights = boxSum(weights, width: gridWidth, height: gridHeight, radius: gridRadius)
         let colours = [reds, greens, blues].map { sums in
             let blurred = boxSum(sums, width: gridWidth, height: gridHeight, radius: gridRadius)
-            // Every weight is at least 1, so every window's weight is positive.
+            // Every cell holds at least one pixel of weight at least 1, so every window's weight is positive.
             return (0..<cells).map { blurred[$0] / blurredWeights[$0] }
         }
 
         let columns = (0..<width).map { tap((Float($0) + 0.5) / Float(step) - 0.5, length: gridWidth) }
-        for y in 0..<height {
-            let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
-            for x in 0..<width {
-                let column = columns[x]
+        output.pixels.withUnsafeMutableBufferPointer { target in
+            for y in 0..<height {
+                let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
                 for channel in 0..<3 {
-                    let plane = colours[channel]
-                    func at(_ gx: Int, _ gy: Int) -> Float { plane[gy * gridWidth + gx] }
-                    let upper = at(column.low, row.low) + (at(column.high, row.low) - at(column.low, row.low)) * column.weight
-                    let lower = at(column.low, row.high) + (at(column.high, row.high) - at(column.low, row.high)) * column.weight
-                    output.pixels[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                    colours[channel].withUnsafeBufferPointer { plane in
+                        let upperRow = row.low * gridWidth, lowerRow = row.high * gridWidth
+                        for x in 0..<width {
+                            let column = columns[x]
+                            let upperLeft = plane[upperRow + column.low], upperRight = plane[upperRow + column.high]
+                            let lowerLeft = plane[lowerRow + column.low], lowerRight = plane[lowerRow + column.high]
+                            let upper = upperLeft + (upperRight - upperLeft) * column.weight
+                            let lower = lowerLeft + (lowerRight - lowerLeft) * column.weight
+                            target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                        }
+                    }
                 }
             }
         }

@@ -1,27 +1,35 @@
 import Foundation
+import Imaging
 
-/// The format of the cut-out file (the alpha matte is always an 8-bit grey PNG).
-public enum CutoutFormat: String, Sendable, CaseIterable {
-    /// RGBA PNG, straight alpha.
-    case png
-    /// Lossless RGBA WebP: colours and alpha stored exactly, usually smaller than PNG.
-    case webp
-
-    public var fileExtension: String { rawValue }
+/// The files written for one input.
+public enum OutputKind: String, Sendable, CaseIterable {
+    /// `<name>_alpha.png`: the 8-bit grey matte, always PNG (exact, and small).
+    case alpha
+    /// `<name>_cutout.<png|webp>`: RGBA, the photo's colours with the matte as straight alpha.
+    case cutout
+    /// `<name>_composite.<png|webp|jpg>`: RGB, the cut-out over a new background.
+    case composite
 }
 
-/// The two files written for one input: `<name>_alpha.png` and `<name>_cutout.<png|webp>`.
+/// The names of one input's files: `<name>_alpha.png`, `<name>_cutout.<ext>`, `<name>_composite.<ext>`,
+/// where `<ext>` is `format`'s extension (`png`, `webp`, `jpg`).
 public struct OutputFiles: Sendable, Equatable {
     public var name: String
-    public var cutoutFormat: CutoutFormat
+    /// The format of the cut-out and the composite.
+    public var format: ImageFormat
 
-    public init(name: String, cutoutFormat: CutoutFormat) {
+    public init(name: String, format: ImageFormat) {
         self.name = name
-        self.cutoutFormat = cutoutFormat
+        self.format = format
     }
 
-    public var alpha: String { name + "_alpha.png" }
-    public var cutout: String { name + "_cutout." + cutoutFormat.fileExtension }
+    public func fileName(_ kind: OutputKind) -> String {
+        switch kind {
+        case .alpha: name + "_alpha.png"
+        case .cutout: name + "_cutout." + format.fileExtension
+        case .composite: name + "_composite." + format.fileExtension
+        }
+    }
 }
 
 /// Output names for a batch of inputs, chosen so no two inputs of a batch share a name.
@@ -39,7 +47,8 @@ public struct OutputFiles: Sendable, Equatable {
 /// Names depend only on the list of inputs, never on what already exists in the output folder (existing
 /// files of the same name are replaced) or on which inputs fail.
 public enum OutputNaming {
-    /// Longest name kept, in UTF-8 bytes, so `<name>_cutout.webp` stays within file-system name limits.
+    /// Longest name kept, in UTF-8 bytes, so `<name>_composite.webp` (and its temporary name while it is
+    /// written) stays within file-system name limits.
     public static let maximumNameLength = 200
 
     /// One name per item, in the same order.

@@ -67,7 +67,7 @@ struct MatteJob: Sendable {
         case .cutout: outputImage = matte.cutout
         case .alpha: outputImage = matte.alpha
         case .composite:
-            outputImage = Composite.make(cutout: matte.cutout, over: self.options.backdrop(image: backdropImage))
+            outputImage = Composite.make(matte, over: self.options.backdrop(image: backdropImage))
             timings.composite = lap()
         }
 
