@@ -23,10 +23,11 @@ enum RunLengthDeflate {
         var literalFrequencies = [Int](repeating: 0, count: 286)
         literalFrequencies.withUnsafeMutableBufferPointer { frequencies in
             lengthSymbols.withUnsafeBufferPointer { lengthSymbols in
-                parse(input) { literal in
-                    frequencies[Int(literal)] += 1
+                // Counts stay below `input.count`: the wrapping additions cannot wrap.
+                parse(input) { literal, _ in
+                    frequencies[Int(literal)] &+= 1
                 } run: { length in
-                    frequencies[Int(lengthSymbols[length])] += 1
+                    frequencies[Int(lengthSymbols[length])] &+= 1
                 }
             }
         }
@@ -56,7 +57,7 @@ enum RunLengthDeflate {
 
         literalCodes.withUnsafeBufferPointer { literalCodes in
             runCodes.withUnsafeBufferPointer { runCodes in
-                parse(input) { literal in
+                parse(input) { literal, _ in
                     let code = literalCodes[Int(literal)]
                     writer.write(code & 0xFFFF_FFFF, count: Int(code >> 32))
                 } run: { length in
@@ -77,12 +78,13 @@ enum RunLengthDeflate {
         return writer.finish()
     }
 
-    /// The parse both passes walk: `run(length)` (3...258) where the byte before repeats, else `literal`.
+    /// The parse both passes walk: `run(length)` (3...258) where the byte before repeats, else
+    /// `literal(byte, position)`.
     @inline(__always)
-    private static func parse(_ input: UnsafeBufferPointer<UInt8>, literal: (UInt8) -> Void, run: (Int) -> Void) {
+    private static func parse(_ input: UnsafeBufferPointer<UInt8>, literal: (UInt8, Int) -> Void, run: (Int) -> Void) {
         // Non-empty (checked by `compress`).
         let bytes = input.baseAddress!, count = input.count
-        literal(bytes[0])
+        literal(bytes[0], 0)
         var position = 1
         while position < count {
             let byte = bytes[position]
@@ -95,7 +97,7 @@ enum RunLengthDeflate {
                     continue
                 }
             }
-            literal(byte)
+            literal(byte, position)
             position += 1
         }
     }
@@ -278,18 +280,18 @@ struct BitWriter {
         bytes = .allocate(byteCount: capacity + 8, alignment: 8)
     }
 
-    /// The low `count` bits of `bits` (at most 32; higher bits zero).
+    /// The low `count` bits of `bits` (at most 32; higher bits zero). Without a branch: the whole buffer is
+    /// stored every time and the output advances by the whole bytes it holds, leaving at most 7 bits.
     @inline(__always)
     mutating func write(_ bits: UInt64, count bitCount: Int) {
-        buffer |= bits &<< UInt64(bufferedBits)  // bufferedBits < 32 here
+        buffer |= bits &<< UInt64(bufferedBits)  // bufferedBits <= 7 here, so at most 39 bits are held
         bufferedBits += bitCount
-        if bufferedBits >= 32 {
-            precondition(count + 4 <= capacity, "deflate output over its bound")
-            bytes.storeBytes(of: UInt32(truncatingIfNeeded: buffer).littleEndian, toByteOffset: count, as: UInt32.self)
-            count += 4
-            buffer >>= 32
-            bufferedBits -= 32
-        }
+        precondition(count <= capacity, "deflate output over its bound")  // the buffer has 8 bytes more
+        bytes.storeBytes(of: buffer.littleEndian, toByteOffset: count, as: UInt64.self)
+        let whole = bufferedBits >> 3
+        count += whole
+        buffer = buffer &>> UInt64(whole << 3)  // at most 32: the shift is in range
+        bufferedBits &= 7
     }
 
     /// Pads with zero bits to the next byte boundary.
@@ -299,12 +301,7 @@ struct BitWriter {
 
     /// The bytes written (after `alignToByte`, every bit); the writer must not be used afterwards.
     mutating func finish() -> [UInt8] {
-        while bufferedBits > 0 {
-            bytes.storeBytes(of: UInt8(truncatingIfNeeded: buffer), toByteOffset: count, as: UInt8.self)
-            count += 1
-            buffer >>= 8
-            bufferedBits -= 8
-        }
+        precondition(bufferedBits == 0, "finish after alignToByte")
         defer { bytes.deallocate() }
         return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
