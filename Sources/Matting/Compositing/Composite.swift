@@ -133,23 +133,27 @@ public enum Composite {
         let gridWidth = (width + step - 1) / step, gridHeight = (height + step - 1) / step
         let cells = gridWidth * gridHeight
 
-        // Weighted sums per cell: weight, weight * red, weight * green, weight * blue.
-        var weights = [Float](repeating: 0, count: cells)
-        var reds = weights, greens = weights, blues = weights
+        // Weighted sums per cell, interleaved: weight, weight * red, weight * green, weight * blue.
+        var sums = [Float](repeating: 0, count: cells * 4)
         image.pixels.withUnsafeBufferPointer { pixels in
-            for y in 0..<height {
-                let cellRow = (y / step) * gridWidth
-                for x in 0..<width {
-                    let base = (y * width + x) * channels
-                    let weight = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
-                    let cell = cellRow + x / step
-                    weights[cell] += weight
-                    reds[cell] += weight * Float(pixels[base])
-                    greens[cell] += weight * Float(pixels[base + 1])
-                    blues[cell] += weight * Float(pixels[base + 2])
+            sums.withUnsafeMutableBufferPointer { sums in
+                for y in 0..<height {
+                    let cellRow = (y / step) * gridWidth
+                    for x in 0..<width {
+                        let base = (y * width + x) * channels
+                        let weight: Float = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
+                        let cell = (cellRow + x / step) * 4
+                        sums[cell] += weight
+                        sums[cell + 1] += weight * Float(pixels[base])
+                        sums[cell + 2] += weight * Float(pixels[base + 1])
+                        sums[cell + 3] += weight * Float(pixels[base + 2])
+                    }
                 }
             }
         }
+        let weights = (0..<cells).map { sums[$0 * 4] }
+        let reds = (0..<cells).map { sums[$0 * 4 + 1] }, greens = (0..<cells).map { sums[$0 * 4 + 2] }
+        let blues = (0..<cells).map { sums[$0 * 4 + 3] }
         let gridRadius = max(1, (radius + step / 2) / step)
         let blurredWeights = boxSum(weights, width: gridWidth, height: gridHeight, radius: gridRadius)
         let colours = [reds, greens, blues].map { sums in
