@@ -43,11 +43,12 @@ let package = Package(
         .target(name: "Inference", swiftSettings: native),
         /// Image buffers, codecs (JPEG, PNG, WebP), EXIF orientation.
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib"], swiftSettings: native),
-        /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs.
-        .target(name: "Matting", dependencies: ["Inference", "Imaging"], swiftSettings: native),
+        /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs
+        /// (files, standard input, URLs through libcurl).
+        .target(name: "Matting", dependencies: ["Inference", "Imaging", "CCurl"], swiftSettings: native),
         /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.
         .target(name: "Service", dependencies: [
-            "Matting", "Imaging", "CCurl",
+            "Matting", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),

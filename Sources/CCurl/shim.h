@@ -55,3 +55,7 @@ static inline int matte_curl_address(const struct curl_sockaddr *address, unsign
     }
     return 0;
 }
+
+static inline CURLcode matte_curl_get_string(CURL *handle, CURLINFO info, char **value) {
+    return curl_easy_getinfo(handle, info, value);
+}

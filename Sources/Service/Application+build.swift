@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Matting
 import NIOCore
 
 /// What the routes share: settings, inference slots, models and metrics.
@@ -8,15 +9,17 @@ public final class ServiceState: Sendable {
     public let slots: InferenceSlots
     public let models: ModelStore
     public let metrics: MetricsRegistry
-    let fetcher: GuardedFetcher
+    let fetcher: URLFetcher
 
-    public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: GuardedFetcher? = nil) {
+    /// - Parameter fetcher: for the `url` option; by default one that refuses addresses other than public
+    ///   unicast ones (tests pass one that does not, to reach a server on loopback).
+    public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: URLFetcher? = nil) {
         self.configuration = configuration
         self.slots = InferenceSlots(slots: configuration.slots, queueLimit: configuration.queue)
         self.models = models ?? ModelStore(directory: configuration.modelDirectory, threads: configuration.threadsPerJob)
         self.metrics = MetricsRegistry()
-        self.fetcher = fetcher ?? GuardedFetcher(maxBytes: configuration.maxDownloadBytes,
-                                                 timeout: min(30, configuration.requestTimeout))
+        self.fetcher = fetcher ?? URLFetcher(maxBytes: configuration.maxDownloadBytes,
+                                             timeout: min(30, configuration.requestTimeout), checksAddresses: true)
     }
 }
 

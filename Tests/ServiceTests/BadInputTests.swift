@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Imaging
+import Matting
 import NIOCore
 import Service
 import Testing
@@ -217,7 +218,7 @@ import Glibc
         // With the address check off (a test-only switch), a loopback URL is fetched: the fetcher itself works.
         let configuration = TestApp.configuration { $0.allowURLFetch = true }
         let (app, _) = try TestApp.make(configuration, models: ModelStore(ready: EllipseMatter()),
-                                        fetcher: GuardedFetcher(maxBytes: 100_000, checksAddresses: false))
+                                        fetcher: URLFetcher(maxBytes: 100_000, checksAddresses: false))
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // The service serves no image by GET: fetch /openapi.yaml, which is not an image, and expect

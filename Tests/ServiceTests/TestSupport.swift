@@ -99,7 +99,7 @@ enum TestApp {
     }
 
     static func make(_ configuration: ServiceConfiguration, models: ModelStore,
-                     fetcher: GuardedFetcher? = nil) throws -> (some ApplicationProtocol, ServiceState) {
+                     fetcher: URLFetcher? = nil) throws -> (some ApplicationProtocol, ServiceState) {
         let state = ServiceState(configuration: configuration, models: models, fetcher: fetcher)
         return (try buildApplication(configuration, state: state), state)
     }

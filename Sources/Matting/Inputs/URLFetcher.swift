@@ -1,6 +1,10 @@
+import CCurl
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking  // URLSession on Linux; needs libcurl.so.4 (Debian: libcurl4) at run time
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Why a download failed. The message names the reason; callers add the URL.
@@ -8,10 +12,13 @@ public enum FetchError: Error, Equatable, CustomStringConvertible {
     /// Only http and https are fetched, both for the URL given and for every redirect target.
     case unsupportedScheme(String)
     case tooManyRedirects(limit: Int)
-    /// The body is larger than the limit (declared by Content-Length, or counted while streaming).
+    /// The body is larger than the limit (declared by Content-Length, or counted while receiving).
     case tooLarge(limit: Int)
     case httpStatus(Int)
     case timedOut(seconds: Double)
+    /// The host resolved to (or a redirect led to) an address that is not public unicast, with
+    /// `URLFetcher.checksAddresses` on.
+    case refusedAddress(address: String, kind: String)
     /// Connection, DNS or TLS failure, as reported by the transport.
     case transport(String)
 
@@ -20,159 +27,163 @@ public enum FetchError: Error, Equatable, CustomStringConvertible {
         case .unsupportedScheme(let scheme):
             scheme.isEmpty ? "not an http or https URL" : "unsupported URL scheme '\(scheme)' (only http and https are fetched)"
         case .tooManyRedirects(let limit): "more than \(limit) redirects"
-        case .tooLarge(let limit): "download is larger than \(limit) bytes (see --max-download-bytes)"
-        case .httpStatus(let status):
-            "HTTP \(status) \(HTTPURLResponse.localizedString(forStatusCode: status))"
+        case .tooLarge(let limit): "download is larger than \(limit) bytes"
+        case .httpStatus(let status): (["HTTP \(status)"] + [Self.reasons[status]].compactMap { $0 }).joined(separator: " ")
         case .timedOut(let seconds): "no complete response within \(Self.format(seconds)) s"
+        case .refusedAddress(let address, let kind):
+            "refused to connect to \(address): a \(kind) address (only public addresses are fetched)"
         case .transport(let reason): reason
         }
     }
+
+    /// Reason phrases of the error statuses most often met (RFC 9110, section 15).
+    private static let reasons: [Int: String] = [
+        400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+        408: "Request Timeout", 410: "Gone", 413: "Content Too Large", 414: "URI Too Long", 429: "Too Many Requests",
+        500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+        504: "Gateway Timeout",
+    ]
 
     private static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }
 
-/// Downloads one URL into memory with limits suited to untrusted addresses:
-/// http and https only (redirect targets re-checked), at most `maxRedirects` redirects, at most
-/// `maxBytes` of body (refused from Content-Length before reading, else counted while streaming),
-/// a whole-request deadline of `timeout`, and HTTP status 400 and above treated as failure.
+/// Downloads one URL into memory with libcurl, with limits suited to untrusted addresses, for the
+/// command's URL inputs and the service's `url` option:
+///
+/// - http and https only (`CURLOPT_PROTOCOLS_STR`, `CURLOPT_REDIR_PROTOCOLS_STR`), for the first URL and
+///   every redirect; at most `maxRedirects` redirects, at most `maxBytes` of body (refused from
+///   Content-Length, else counted while receiving), `timeout` seconds for the whole exchange, HTTP status
+///   400 and above fail. Proxies from the environment are ignored.
+/// - With `checksAddresses` (the service), guards against requests that reach the server's own network
+///   (server-side request forgery): every connection curl opens, for the first URL and for each redirect,
+///   and for every address a name resolves to, passes through an open-socket callback that checks the
+///   actual IP address about to be connected to against `AddressPolicy`. Checking there, not before curl
+///   resolves the name itself, leaves no gap for a DNS answer that changes between check and use.
 public struct URLFetcher: Sendable {
     public var maxBytes: Int
     public var maxRedirects: Int
     /// Seconds for the whole exchange, redirects included.
     public var timeout: Double
+    /// Refuse addresses that are not public unicast (`AddressPolicy`). On for the service; off for the
+    /// command, whose user may fetch from their own network.
+    public var checksAddresses: Bool
 
-    public init(maxBytes: Int = 50_000_000, maxRedirects: Int = 5, timeout: Double = 30) {
+    public init(maxBytes: Int = 50_000_000, maxRedirects: Int = 5, timeout: Double = 30, checksAddresses: Bool = false) {
         self.maxBytes = maxBytes
         self.maxRedirects = maxRedirects
         self.timeout = timeout
+        self.checksAddresses = checksAddresses
     }
 
     public static func isFetchable(_ url: URL) -> Bool {
         ["http", "https"].contains(url.scheme?.lowercased() ?? "")
     }
 
-    /// The body of `url`. Blocks the calling thread until done; throws `FetchError`.
-    public func fetch(_ url: URL) throws -> [UInt8] {
-        guard Self.isFetchable(url) else { throw FetchError.unsupportedScheme(url.scheme ?? "") }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        let delegate = FetchDelegate(maxBytes: maxBytes, maxRedirects: maxRedirects)
-        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-        defer { session.invalidateAndCancel() }  // a session keeps its delegate until invalidated
+    /// The body at `url`. Blocks the calling thread until done.
+    public func fetch(_ url: URL) throws(FetchError) -> [UInt8] {
+        try fetch(url.absoluteString)
+    }
 
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        request.setValue("matte", forHTTPHeaderField: "User-Agent")
-        let task = session.dataTask(with: request)
-        task.resume()
-        if delegate.finished.wait(timeout: .now() + timeout) == .timedOut {
-            delegate.fail(.timedOut(seconds: timeout))
-            task.cancel()
+    private static let initialised: Bool = matte_curl_global_init() == CURLE_OK
+
+    /// The body at `url`. Blocks the calling thread until done.
+    public func fetch(_ url: String) throws(FetchError) -> [UInt8] {
+        guard let parsed = URL(string: url), URLFetcher.isFetchable(parsed) else {
+            throw .unsupportedScheme(URL(string: url)?.scheme ?? "")
         }
-        return try delegate.result(timeout: timeout)
+        guard Self.initialised, let handle = curl_easy_init() else {
+            throw .transport("could not start libcurl")
+        }
+        defer { curl_easy_cleanup(handle) }
+
+        let transfer = Transfer(maxBytes: maxBytes, checksAddresses: checksAddresses)
+        let context = Unmanaged.passRetained(transfer)
+        defer { context.release() }
+
+        matte_curl_set_string(handle, CURLOPT_URL, url)
+        matte_curl_set_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
+        matte_curl_set_string(handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        matte_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+        matte_curl_set_long(handle, CURLOPT_MAXREDIRS, maxRedirects)
+        matte_curl_set_string(handle, CURLOPT_PROXY, "")
+        matte_curl_set_string(handle, CURLOPT_NOPROXY, "*")
+        matte_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        matte_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
+        matte_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes))
+        matte_curl_set_string(handle, CURLOPT_USERAGENT, "matte")
+        matte_curl_set_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
+        matte_curl_set_write_function(handle) { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            let length = size * count
+            guard transfer.body.count + length <= transfer.maxBytes else {
+                transfer.tooLarge = true
+                return 0  // makes curl stop with CURLE_WRITE_ERROR
+            }
+            data.withMemoryRebound(to: UInt8.self, capacity: length) {
+                transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+            }
+            return length
+        }
+        matte_curl_set_pointer(handle, CURLOPT_OPENSOCKETDATA, context.toOpaque())
+        matte_curl_set_open_socket_function(handle) { context, _, address in
+            guard let context, let address else { return -1 }  // CURL_SOCKET_BAD
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            var bytes = [UInt8](repeating: 0, count: 16)
+            let family = matte_curl_address(address, &bytes)
+            if transfer.checksAddresses {
+                let kind: String? = switch family {
+                case AF_INET: AddressPolicy.refusal(ipv4: Array(bytes[0..<4]))
+                case AF_INET6: AddressPolicy.refusal(ipv6: bytes)
+                default: "non-IP"
+                }
+                if let kind {
+                    let text = family == AF_INET ? AddressPolicy.text(Array(bytes[0..<4])) : AddressPolicy.text(bytes)
+                    transfer.refusal = .refusedAddress(address: text, kind: kind)
+                    return -1  // CURL_SOCKET_BAD: curl reports CURLE_COULDNT_CONNECT
+                }
+            }
+            return socket(address.pointee.family, address.pointee.socktype, address.pointee.`protocol`)
+        }
+
+        let result = curl_easy_perform(handle)
+        if let refusal = transfer.refusal { throw refusal }
+        if transfer.tooLarge || result == CURLE_FILESIZE_EXCEEDED { throw .tooLarge(limit: maxBytes) }
+        switch result {
+        case CURLE_OK: break
+        case CURLE_OPERATION_TIMEDOUT: throw .timedOut(seconds: timeout)
+        case CURLE_TOO_MANY_REDIRECTS: throw .tooManyRedirects(limit: maxRedirects)
+        case CURLE_UNSUPPORTED_PROTOCOL:
+            // The first URL is http(s), so a redirect led elsewhere: name its scheme.
+            func scheme(_ info: CURLINFO) -> String? {
+                var text: UnsafeMutablePointer<CChar>?
+                guard matte_curl_get_string(handle, info, &text) == CURLE_OK, let text,
+                      let scheme = URL(string: String(cString: text))?.scheme,
+                      !["http", "https"].contains(scheme.lowercased()) else { return nil }
+                return scheme
+            }
+            throw .unsupportedScheme(scheme(CURLINFO_REDIRECT_URL) ?? scheme(CURLINFO_EFFECTIVE_URL) ?? "")
+        default: throw .transport(String(cString: curl_easy_strerror(result)))
+        }
+        var status = 0
+        matte_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        if status >= 400 { throw .httpStatus(status) }
+        return transfer.body
     }
 }
 
-/// Receives one task's events on the session's queue; `lock` guards the state the caller reads.
-private final class FetchDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// One transfer's state, reached from curl's callbacks (all on the calling thread, so no locking).
+private final class Transfer {
     let maxBytes: Int
-    let maxRedirects: Int
-    let finished = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var body: [UInt8] = []
-    private var redirects = 0
-    private var failure: FetchError?
-    private var completionError: Error?
-    private var status: Int?
+    let checksAddresses: Bool
+    var body: [UInt8] = []
+    var tooLarge = false
+    var refusal: FetchError?
 
-    init(maxBytes: Int, maxRedirects: Int) {
+    init(maxBytes: Int, checksAddresses: Bool) {
         self.maxBytes = maxBytes
-        self.maxRedirects = maxRedirects
-    }
-
-    /// Records the first failure; later ones (such as the cancellation it causes) are ignored.
-    func fail(_ error: FetchError) {
-        lock.withLock { if failure == nil { failure = error } }
-    }
-
-    func result(timeout: Double) throws -> [UInt8] {
-        try lock.withLock {
-            if let failure { throw failure }
-            if let completionError {
-                let nsError = completionError as NSError
-                if nsError.domain == NSURLErrorDomain && nsError.code == NSURLErrorTimedOut {
-                    throw FetchError.timedOut(seconds: timeout)
-                }
-                throw FetchError.transport(nsError.localizedDescription)
-            }
-            if let status, status >= 400 { throw FetchError.httpStatus(status) }
-            if let status, (300..<400).contains(status) {
-                throw FetchError.transport("redirect (HTTP \(status)) without a usable Location")
-            }
-            return body
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
-        // The Location header is checked as well as the new request: FoundationNetworking turns a target
-        // without a host, such as file:///etc/passwd, into a path on the current server.
-        let locationScheme = response.value(forHTTPHeaderField: "Location").flatMap { URL(string: $0)?.scheme }
-        let refusal: FetchError? = lock.withLock {
-            redirects += 1
-            if redirects > maxRedirects { return .tooManyRedirects(limit: maxRedirects) }
-            if let locationScheme, !["http", "https"].contains(locationScheme.lowercased()) {
-                return .unsupportedScheme(locationScheme)
-            }
-            guard let target = request.url, URLFetcher.isFetchable(target) else {
-                return .unsupportedScheme(request.url?.scheme ?? "")
-            }
-            return nil
-        }
-        if let refusal {
-            fail(refusal)
-            completionHandler(nil)
-            task.cancel()
-        } else {
-            completionHandler(request)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        let status = (response as? HTTPURLResponse)?.statusCode
-        lock.withLock { self.status = status }
-        if let status, status >= 400 {
-            fail(.httpStatus(status))
-            completionHandler(.cancel)
-        } else if response.expectedContentLength > Int64(maxBytes) {
-            fail(.tooLarge(limit: maxBytes))
-            completionHandler(.cancel)
-        } else {
-            completionHandler(.allow)
-        }
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let overLimit = lock.withLock {
-            guard failure == nil else { return false }
-            guard body.count + data.count <= maxBytes else { return true }
-            body.append(contentsOf: data)
-            return false
-        }
-        if overLimit {
-            fail(.tooLarge(limit: maxBytes))
-            dataTask.cancel()
-        }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.withLock { completionError = error }
-        finished.signal()
+        self.checksAddresses = checksAddresses
     }
 }

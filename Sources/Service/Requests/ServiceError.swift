@@ -78,13 +78,13 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    static func fetch(_ error: GuardedFetchError) -> ServiceError {
+    static func fetch(_ error: FetchError) -> ServiceError {
         switch error {
-        case .refusedAddress, .fetch(.unsupportedScheme):
+        case .refusedAddress, .unsupportedScheme:
             ServiceError(.badRequest, code: "url_refused", "url: \(error)")
-        case .fetch(.tooLarge):
+        case .tooLarge:
             ServiceError(.contentTooLarge, code: "download_too_large", "url: \(error)")
-        case .fetch:
+        default:
             ServiceError(.badGateway, code: "url_fetch_failed", "url: \(error)")
         }
     }

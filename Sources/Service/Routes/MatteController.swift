@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Matting
 import NIOCore
 
 /// `POST /v1/matte`: a photo in, the cut-out (or matte, or composite) out. See `MatteOptions` for the
@@ -47,7 +48,7 @@ struct MatteController {
             var fetcher = state.fetcher
             fetcher.timeout = max(0.1, min(fetcher.timeout, deadline.remainingSeconds))
             input.image = try await WorkerThreads.detached { [fetcher] in
-                do { return try fetcher.fetch(url) } catch let error as GuardedFetchError { throw ServiceError.fetch(error) }
+                do { return try fetcher.fetch(url) } catch let error as FetchError { throw ServiceError.fetch(error) }
             }
         }
         guard let image = input.image, !image.isEmpty else { throw ServiceError.emptyBody }
