@@ -12,6 +12,9 @@
 /// `Z_SYNC_FLUSH` writes), so outputs can be concatenated into one stream. Runs never reach back before the
 /// start of `input`, so each output decodes on its own too.
 enum RunLengthDeflate {
+    /// Bytes in each sampled piece when estimating symbol frequencies.
+    static let samplePiece = 4096
+
     /// `input` (at least one byte) as a self-contained, byte-aligned piece of a DEFLATE stream; `last` marks
     /// its block as the stream's final one.
     static func compress(_ input: UnsafeBufferPointer<UInt8>, last: Bool) -> [UInt8] {
@@ -19,15 +22,20 @@ enum RunLengthDeflate {
         let lengthSymbols = Tables.lengthSymbol, lengthExtraBits = Tables.lengthExtraBits
         let lengthExtraValues = Tables.lengthExtraValue
 
-        // Symbol frequencies of the parse: literals 0...255, end of block 256, run lengths 257...285.
-        var literalFrequencies = [Int](repeating: 0, count: 286)
+        // Symbol frequencies of the parse, estimated from a sample (every fourth piece of `samplePiece`
+        // bytes, each parsed on its own), plus one for every symbol so that each has a code: literals
+        // 0...255, end of block 256, run lengths 257...285.
+        var literalFrequencies = [Int](repeating: 1, count: 286)
         literalFrequencies.withUnsafeMutableBufferPointer { frequencies in
             lengthSymbols.withUnsafeBufferPointer { lengthSymbols in
-                // Counts stay below `input.count`: the wrapping additions cannot wrap.
-                parse(input) { literal, _ in
-                    frequencies[Int(literal)] &+= 1
-                } run: { length in
-                    frequencies[Int(lengthSymbols[length])] &+= 1
+                for start in stride(from: 0, to: input.count, by: 4 * samplePiece) {
+                    let piece = UnsafeBufferPointer(rebasing: input[start..<min(input.count, start + samplePiece)])
+                    // Counts stay below `input.count` + 1: the wrapping additions cannot wrap.
+                    parse(piece) { literal, _ in
+                        frequencies[Int(literal)] &+= 1
+                    } run: { length in
+                        frequencies[Int(lengthSymbols[length])] &+= 1
+                    }
                 }
             }
         }
