@@ -1,7 +1,7 @@
 /// Writes `Image`s as PNG, WebP or JPEG files.
 public enum ImageEncoder {
-    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Compressed in strips on
-    /// all cores (see `PNGEncoding.swift`).
+    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Coded in strips on all
+    /// cores (see `PNGEncoding.swift`).
     public static func png(_ image: Image) throws(ImageError) -> [UInt8] {
         try PNG.encode(image)
     }

@@ -1,5 +1,5 @@
 /// DEFLATE (RFC 1951) for filtered image rows: literals and runs of a repeated byte only, Huffman-coded
-/// with codes built for each block.
+/// with codes built for each block from the frequencies of a sample of it.
 ///
 /// A run is a byte repeated at least 3 times after its first occurrence, coded as a match at distance 1
 /// (what zlib's `Z_RLE` strategy finds); everything else is a literal. There is no match search, which
