@@ -1,0 +1,112 @@
+import Imaging
+
+/// Best mode's refinement: a coarse probability map (network resolution) becomes a full-resolution
+/// alpha matte, foreground colours and a background estimate, in bounded time and memory.
+///
+/// The expensive steps run on a working grid: the photo area-downsampled so its longer side is at
+/// most `workingSide` (the photo itself when smaller). Stages, each its own type:
+/// 1. the coarse map brought to the working grid by the guided filter (`GuidedFilter`), edges
+///    following the photo;
+/// 2. a trimap (`Trimap.make`): sure foreground and background, an unknown band scaled to the
+///    subject across the edges, and every uncertain zone (hair);
+/// 3. closed-form alpha on the unknown band (`ClosedFormMatting`), guided by the photo, started
+///    from the guided-filter probability;
+/// 4. foreground and background colours (`ForegroundEstimation`);
+/// 5. back to full resolution: the alpha by the fast guided filter, whose local linear model of alpha
+///    in the colours is the closed-form solution's own (Levin et al. 2008, section 4), fitted on the
+///    working grid and evaluated on the full-resolution photo; the colours by `ForegroundUpsampling`.
+/// Only 8-bit images and single planes are held at full resolution.
+public struct MatteRefinement: Sendable {
+    /// Longer side of the working grid, in pixels.
+    public var workingSide: Int
+    public var solver: ClosedFormMatting
+    public var foreground: ForegroundEstimation
+    /// Window radius and regulariser of the guided filter that brings the alpha to full resolution;
+    /// the radius in working-grid pixels.
+    public var upsamplingRadius: Int
+    public var upsamplingEpsilon: Float
+    /// Trimap thresholds on the guided-filter probability (see `Trimap.make`).
+    public var foregroundThreshold: Float = 0.95
+    public var backgroundThreshold: Float = 0.05
+    public var threads: Int
+
+    public init(workingSide: Int = 640, threads: Int = 1) {
+        self.workingSide = workingSide
+        self.threads = max(threads, 1)
+        self.solver = ClosedFormMatting(relativeTolerance: 1e-3, maximumIterations: 20, threads: threads)
+        self.foreground = ForegroundEstimation(threads: threads)
+        self.upsamplingRadius = 1
+        self.upsamplingEpsilon = 1e-5
+    }
+
+    /// A full-resolution matte.
+    public struct Result: Sendable {
+        /// The photo's size, [0, 1].
+        public var alpha: Plane
+        /// RGBA: estimated foreground colours with `alpha` as straight alpha.
+        public var cutout: Image
+        /// RGB: the estimated background behind the subject.
+        public var background: Image
+        /// The trimap on the working grid, for inspection.
+        public var trimap: Trimap
+        /// Time of each stage, in order.
+        public var stages: [(name: String, time: Duration)]
+    }
+
+    /// The working grid for a photo: its longer side at most `workingSide`, aspect kept.
+    public func workingSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let longer = max(width, height)
+        guard longer > workingSide else { return (width, height) }
+        let scale = Double(workingSide) / Double(longer)
+        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+    }
+
+    /// Refines `coarse` (any size, [0, 1]; the fused network output) for `photo` (grey, RGB or RGBA;
+    /// alpha channel ignored: flatten first).
+    public func refine(photo: Image, coarse: Plane) -> Result {
+        let clock = ContinuousClock()
+        var stages: [(name: String, time: Duration)] = []
+        var start = clock.now
+        func lap(_ name: String) {
+            let now = clock.now
+            stages.append((name, now - start))
+            start = now
+        }
+        let size = workingSize(width: photo.width, height: photo.height)
+        let working = size.width == photo.width && size.height == photo.height
+            ? photo : photo.areaDownsampled(width: size.width, height: size.height, threads: threads)
+        lap("downsample")
+
+        let probability = GuidedFilter.forImage(width: working.width, height: working.height)
+            .apply(input: coarse, guide: working, lowGuide: working, threads: threads)
+        lap("guided filter")
+
+        let trimap = Trimap.make(probability: probability,
+                                 bandWidth: Trimap.suggestedBandWidth(probability: probability),
+                                 foregroundThreshold: foregroundThreshold, backgroundThreshold: backgroundThreshold)
+        lap("trimap")
+
+        let solution = solver.solve(image: working, trimap: trimap, initialAlpha: probability)
+        let workingAlpha = solution.alpha
+        lap("solve")
+        stages += [("  laplacian", solution.laplacianTime), ("  preconditioner", solution.preconditionerTime),
+                   ("  iterations \(solution.iterations)", solution.iterationTime)]
+
+        let alpha: Plane
+        if working.width == photo.width && working.height == photo.height {
+            alpha = workingAlpha
+        } else {
+            let scale = Float(photo.width) / Float(working.width)
+            alpha = GuidedFilter(radius: Int((Float(upsamplingRadius) * scale).rounded()), epsilon: upsamplingEpsilon)
+                .apply(input: workingAlpha, guide: photo, lowGuide: working, threads: threads)
+        }
+        lap("upsample alpha")
+
+        let estimate = foreground.estimate(image: working, alpha: workingAlpha)
+        lap("foreground")
+        let colours = ForegroundUpsampling.compose(photo: photo, alpha: alpha, estimate: estimate, threads: threads)
+        lap("compose")
+        return Result(alpha: alpha, cutout: colours.cutout, background: colours.background, trimap: trimap,
+                      stages: stages)
+    }
+}
