@@ -89,7 +89,7 @@ public final class PortraitMatter: Sendable {
         case .best:
             let refined = MatteRefinement(threads: threads).refine(photo: opaque, coarse: coarse)
             timings.stages += refined.stages
-            matte = Matte(alpha: refined.alpha.greyImage(), cutout: refined.cutout, background: refined.background,
+            matte = Matte(alpha: refined.alpha, cutout: refined.cutout, background: refined.background,
                           timings: timings)
         }
         matte.timings.postprocess = clock.now - start

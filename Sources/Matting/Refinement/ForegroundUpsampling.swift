@@ -1,76 +1,126 @@
 import Imaging
 import Inference
 
-/// Full-resolution foreground and background colours from an estimate made at a reduced resolution
-/// (`ForegroundEstimation` on a downsampled photo).
+/// The full-resolution pass of `MatteRefinement`: alpha, foreground and background colours at the
+/// photo's size from estimates made on a coarser working grid, in one sweep over the photo.
 ///
-/// At each photo pixel with colour I and alpha a, the low-resolution estimates F0 and B0 are
-/// bilinearly upsampled (pixel centres aligned), then F and B minimise
-/// |a F + (1 - a) B - I|^2 + lambda (|F - F0|^2 + |B - B0|^2): with the residual
-/// r = I - a F0 - (1 - a) B0,
+/// At each photo pixel with colour I (RGB in [0, 1]) the working-grid quantities are bilinearly
+/// upsampled (pixel centres aligned): the guided filter's coefficients (a, b), and the foreground
+/// and background estimates F0 and B0 (`ForegroundEstimation`). Then
+/// - alpha = a . I + b, clamped to [0, 1] and rounded to 8 bits (the fast guided filter of He and
+///   Sun 2015);
+/// - F and B minimise |alpha F + (1 - alpha) B - I|^2 + lambda (|F - F0|^2 + |B - B0|^2): with the
+///   residual r = I - alpha F0 - (1 - alpha) B0,
 ///
-///     F = F0 + a r / (a^2 + (1 - a)^2 + lambda),    B = B0 + (1 - a) r / (a^2 + (1 - a)^2 + lambda),
+///       F = F0 + alpha r / (alpha^2 + (1 - alpha)^2 + lambda),
+///       B = B0 + (1 - alpha) r / (alpha^2 + (1 - alpha)^2 + lambda),
 ///
-/// the least change of the estimates that recomposes the photo. So the
-/// photo's own fine detail returns at full resolution (F = I where a = 1, B = I where a = 0), while
-/// in the transition the colours stay those of the estimate and the old background does not show
-/// through the foreground. Results are clamped to [0, 1].
+///   the least change of the estimates that recomposes the photo: its fine detail returns at full
+///   resolution, while in the transition the colours stay those of the estimate, so the old
+///   background does not show through the foreground. Clamped to [0, 1].
+/// Pixels whose alpha rounds to 0 or 255 keep the photo's colour in the cut-out (F = I there, up
+/// to lambda), and at 0 in the background too, without solving.
 enum ForegroundUpsampling {
     /// Regulariser lambda: small, so colours recompose the photo to within a level.
     static let regularization: Float = 1e-3
 
-    /// The RGBA cut-out (foreground colours, `alpha` as straight alpha) and the RGB background of
-    /// `photo` (grey, RGB or RGBA; alpha channel ignored), `alpha` of the photo's size, the estimate
-    /// of any smaller (or equal) size. Rows are split over `threads` threads.
-    static func compose(photo: Image, alpha: Plane, estimate: ForegroundEstimate,
-                        threads: Int) -> (cutout: Image, background: Image) {
-        precondition(photo.width == alpha.width && photo.height == alpha.height, "alpha and photo sizes differ")
+    /// Full-resolution outputs.
+    struct Output {
+        /// 8-bit grey alpha.
+        var alpha: Image
+        /// RGBA: foreground colours with `alpha` as straight alpha.
+        var cutout: Image
+        /// RGB background estimate.
+        var background: Image
+    }
+
+    /// - Parameters:
+    ///   - photo: grey, RGB or RGBA (alpha channel ignored).
+    ///   - alphaCoefficients: the guided filter's (a_red, a_green, a_blue, b) per working-grid pixel
+    ///     (`GuidedFilter.coefficients`), row-major, the estimate's size.
+    ///   - estimate: foreground and background on the working grid (no larger than the photo).
+    ///   - threads: rows are split over this many threads.
+    static func upsample(photo: Image, alphaCoefficients: [SIMD4<Float>], estimate: ForegroundEstimate,
+                         threads: Int) -> Output {
         let width = photo.width, height = photo.height, channels = photo.channels
         let lowWidth = estimate.width, lowHeight = estimate.height
-        // Foreground in xyz, background in w of two SIMD4s per low-resolution pixel.
+        precondition(alphaCoefficients.count == lowWidth * lowHeight, "coefficients and estimate sizes differ")
         let lowForeground = (0..<lowWidth * lowHeight).map {
             SIMD4(estimate.foreground[$0 * 3], estimate.foreground[$0 * 3 + 1], estimate.foreground[$0 * 3 + 2], 0)
         }
         let lowBackground = (0..<lowWidth * lowHeight).map {
             SIMD4(estimate.background[$0 * 3], estimate.background[$0 * 3 + 1], estimate.background[$0 * 3 + 2], 0)
         }
-        var cutout = Image(width: width, height: height, channels: 4)
-        var background = Image(width: width, height: height, channels: 3)
+        var output = Output(alpha: Image(width: width, height: height, channels: 1),
+                            cutout: Image(width: width, height: height, channels: 4),
+                            background: Image(width: width, height: height, channels: 3))
         let scaleX = Float(lowWidth) / Float(width), scaleY = Float(lowHeight) / Float(height)
         let columns = (0..<width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
         let lambda = regularization
         photo.pixels.withUnsafeBufferPointer { pixels in
-            alpha.values.withUnsafeBufferPointer { alphas in
-                cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
-                    background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
-                        nonisolated(unsafe) let cutoutPixels = cutoutPixels, backgroundPixels = backgroundPixels
-                        parallelFor(height, threads: threads) { rows in
-                            for y in rows {
-                                let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
-                                let top = row.low * lowWidth, bottom = row.high * lowWidth
-                                func sample(_ values: [SIMD4<Float>], _ column: (low: Int, high: Int, weight: Float)) -> SIMD4<Float> {
-                                    let upper = values[top + column.low] + (values[top + column.high] - values[top + column.low]) * column.weight
-                                    let lower = values[bottom + column.low] + (values[bottom + column.high] - values[bottom + column.low]) * column.weight
-                                    return upper + (lower - upper) * row.weight
-                                }
-                                for x in 0..<width {
-                                    let index = y * width + x, base = index * channels
-                                    let red = Float(pixels[base])
-                                    let colour = channels >= 3
-                                        ? SIMD4(red, Float(pixels[base + 1]), Float(pixels[base + 2]), 0) / 255
-                                        : SIMD4(red, red, red, 0) / 255
-                                    let a = min(max(alphas[index], 0), 1), complement = 1 - a
-                                    let foreground0 = sample(lowForeground, columns[x])
-                                    let background0 = sample(lowBackground, columns[x])
-                                    let residual = colour - a * foreground0 - complement * background0
-                                    let step = residual / (a * a + complement * complement + lambda)
-                                    let foreground = (foreground0 + a * step).clamped(lowerBound: .zero, upperBound: .one)
-                                    let behind = (background0 + complement * step).clamped(lowerBound: .zero, upperBound: .one)
-                                    for channel in 0..<3 {
-                                        cutoutPixels[index * 4 + channel] = UInt8(foreground[channel] * 255 + 0.5)
-                                        backgroundPixels[index * 3 + channel] = UInt8(behind[channel] * 255 + 0.5)
+            alphaCoefficients.withUnsafeBufferPointer { coefficients in
+                lowForeground.withUnsafeBufferPointer { lowForeground in
+                    lowBackground.withUnsafeBufferPointer { lowBackground in
+                        output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
+                            output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
+                                output.background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
+                                    nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
+                                    nonisolated(unsafe) let backgroundPixels = backgroundPixels
+                                    parallelFor(height, threads: threads) { rows in
+                                        for y in rows {
+                                            let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
+                                            let top = row.low * lowWidth, bottom = row.high * lowWidth
+                                            for x in 0..<width {
+                                                let column = columns[x]
+                                                let topLeft = top + column.low, topRight = top + column.high
+                                                let bottomLeft = bottom + column.low, bottomRight = bottom + column.high
+                                                @inline(__always)
+                                                func sample(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+                                                    let upper = values[topLeft] + (values[topRight] - values[topLeft]) * column.weight
+                                                    let lower = values[bottomLeft] + (values[bottomRight] - values[bottomLeft]) * column.weight
+                                                    return upper + (lower - upper) * row.weight
+                                                }
+                                                let index = y * width + x, base = index * channels
+                                                let red = pixels[base]
+                                                let green = channels >= 3 ? pixels[base + 1] : red
+                                                let blue = channels >= 3 ? pixels[base + 2] : red
+                                                let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
+                                                let linear = sample(coefficients)
+                                                let value = linear.x * colour.x + linear.y * colour.y + linear.z * colour.z + linear.w
+                                                let alphaByte = UInt8(min(max(value, 0), 1) * 255 + 0.5)
+                                                alphaPixels[index] = alphaByte
+                                                cutoutPixels[index * 4 + 3] = alphaByte
+                                                if alphaByte == 0 || alphaByte == 255 {
+                                                    cutoutPixels[index * 4] = red
+                                                    cutoutPixels[index * 4 + 1] = green
+                                                    cutoutPixels[index * 4 + 2] = blue
+                                                    if alphaByte == 0 {
+                                                        backgroundPixels[index * 3] = red
+                                                        backgroundPixels[index * 3 + 1] = green
+                                                        backgroundPixels[index * 3 + 2] = blue
+                                                    } else {
+                                                        let behind = sample(lowBackground).unitClamped * 255 + 0.5
+                                                        backgroundPixels[index * 3] = UInt8(behind.x)
+                                                        backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                        backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                                                    }
+                                                    continue
+                                                }
+                                                let foreground0 = sample(lowForeground), background0 = sample(lowBackground)
+                                                let a = Float(alphaByte) / 255, complement = 1 - a
+                                                let residual = colour - a * foreground0 - complement * background0
+                                                let step = residual / (a * a + complement * complement + lambda)
+                                                let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
+                                                let behind = (background0 + complement * step).unitClamped * 255 + 0.5
+                                                cutoutPixels[index * 4] = UInt8(foreground.x)
+                                                cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
+                                                cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
+                                                backgroundPixels[index * 3] = UInt8(behind.x)
+                                                backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                                            }
+                                        }
                                     }
-                                    cutoutPixels[index * 4 + 3] = UInt8(a * 255 + 0.5)
                                 }
                             }
                         }
@@ -78,6 +128,36 @@ enum ForegroundUpsampling {
                 }
             }
         }
-        return (cutout, background)
+        return output
+    }
+
+    /// The same per pixel, written plainly from an alpha plane already at full resolution and the
+    /// estimate upsampled by `Plane.resized`: the reference `upsample` is tested against.
+    static func reference(photo: Image, alpha: Plane, estimate: ForegroundEstimate) -> (cutout: Image, background: Image) {
+        let width = photo.width, height = photo.height, channels = photo.channels
+        func upsampled(_ values: [Float], _ channel: Int) -> Plane {
+            Plane(width: estimate.width, height: estimate.height,
+                  values: (0..<estimate.width * estimate.height).map { values[$0 * 3 + channel] })
+                .resized(width: width, height: height)
+        }
+        let foreground = (0..<3).map { upsampled(estimate.foreground, $0) }
+        let background = (0..<3).map { upsampled(estimate.background, $0) }
+        var cutout = Image(width: width, height: height, channels: 4)
+        var behind = Image(width: width, height: height, channels: 3)
+        for index in 0..<width * height {
+            let a = Float(Plane.byte(alpha.values[index])) / 255
+            for channel in 0..<3 {
+                let colour = photo.pixels[index * channels + (channels >= 3 ? channel : 0)]
+                let f0 = foreground[channel].values[index], b0 = background[channel].values[index]
+                let residual = Float(colour) / 255 - a * f0 - (1 - a) * b0
+                let step = residual / (a * a + (1 - a) * (1 - a) + regularization)
+                let f = a == 0 || a == 1 ? Float(colour) / 255 : f0 + a * step
+                let b = a == 0 ? Float(colour) / 255 : a == 1 ? b0 : b0 + (1 - a) * step
+                cutout.pixels[index * 4 + channel] = Plane.byte(f)
+                behind.pixels[index * 3 + channel] = Plane.byte(b)
+            }
+            cutout.pixels[index * 4 + 3] = Plane.byte(alpha.values[index])
+        }
+        return (cutout, behind)
     }
 }

@@ -69,32 +69,45 @@ public struct GuidedFilter: Sendable {
         let meanGG = means[7], meanGB = means[8], meanBB = means[9]
         let meanRP = means[10], meanGP = means[11], meanBP = means[12]
 
-        var linear = [[Float]](repeating: [Float](repeating: 0, count: count), count: 4)
-        for index in 0..<count {
-            // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
-            let rr = meanRR[index] - meanR[index] * meanR[index] + epsilon
-            let rg = meanRG[index] - meanR[index] * meanG[index]
-            let rb = meanRB[index] - meanR[index] * meanB[index]
-            let gg = meanGG[index] - meanG[index] * meanG[index] + epsilon
-            let gb = meanGB[index] - meanG[index] * meanB[index]
-            let bb = meanBB[index] - meanB[index] * meanB[index] + epsilon
-            // Covariance of guide and input.
-            let rp = meanRP[index] - meanR[index] * meanP[index]
-            let gp = meanGP[index] - meanG[index] * meanP[index]
-            let bp = meanBP[index] - meanB[index] * meanP[index]
-            // Solve by the adjugate.
-            let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
-            let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
-            let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
-            let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
-            let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
-            let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
-            linear[0][index] = a0
-            linear[1][index] = a1
-            linear[2][index] = a2
-            linear[3][index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
+        var coefficientR = [Float](repeating: 0, count: count), coefficientG = coefficientR
+        var coefficientB = coefficientR, offset = coefficientR
+        coefficientR.withUnsafeMutableBufferPointer { coefficientR in
+            coefficientG.withUnsafeMutableBufferPointer { coefficientG in
+                coefficientB.withUnsafeMutableBufferPointer { coefficientB in
+                    offset.withUnsafeMutableBufferPointer { offset in
+                        nonisolated(unsafe) let coefficientR = coefficientR, coefficientG = coefficientG
+                        nonisolated(unsafe) let coefficientB = coefficientB, offset = offset
+                        parallelFor(count, threads: threads) { indices in
+                            for index in indices {
+                                // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
+                                let rr = meanRR[index] - meanR[index] * meanR[index] + epsilon
+                                let rg = meanRG[index] - meanR[index] * meanG[index]
+                                let rb = meanRB[index] - meanR[index] * meanB[index]
+                                let gg = meanGG[index] - meanG[index] * meanG[index] + epsilon
+                                let gb = meanGB[index] - meanG[index] * meanB[index]
+                                let bb = meanBB[index] - meanB[index] * meanB[index] + epsilon
+                                // Covariance of guide and input.
+                                let rp = meanRP[index] - meanR[index] * meanP[index]
+                                let gp = meanGP[index] - meanG[index] * meanP[index]
+                                let bp = meanBP[index] - meanB[index] * meanP[index]
+                                // Solve by the adjugate.
+                                let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
+                                let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
+                                let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
+                                let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
+                                let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
+                                let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
+                                coefficientR[index] = a0
+                                coefficientG[index] = a1
+                                coefficientB[index] = a2
+                                offset[index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let averaged = Self.boxMeans(linear, width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
+        let averaged = Self.boxMeans([coefficientR, coefficientG, coefficientB, offset], width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
         return (0..<count).map { SIMD4(averaged[0][$0], averaged[1][$0], averaged[2][$0], averaged[3][$0]) }
     }
 
@@ -148,29 +161,49 @@ public struct GuidedFilter: Sendable {
         return results
     }
 
-    /// Mean over the (2 radius + 1)^2 window around each pixel, the window clipped to the grid.
+    /// Mean over the (2 radius + 1)^2 window around each pixel, the window clipped to the grid:
+    /// running sums along rows, then along columns (a whole row of column sums at a time).
     static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        guard width > 0 && height > 0 else { return values }
         var horizontal = [Float](repeating: 0, count: values.count)
-        for y in 0..<height {
-            var sum: Float = 0
-            let row = y * width
-            // Running sum over x with a window [x - radius, x + radius].
-            for x in 0..<min(radius, width) { sum += values[row + x] }
-            for x in 0..<width {
-                if x + radius < width { sum += values[row + x + radius] }
-                if x - radius - 1 >= 0 { sum -= values[row + x - radius - 1] }
-                let span = min(x + radius, width - 1) - max(x - radius, 0) + 1
-                horizontal[row + x] = sum / Float(span)
-            }
-        }
         var result = [Float](repeating: 0, count: values.count)
-        var sums = [Float](repeating: 0, count: width)
-        for y in 0..<min(radius, height) { for x in 0..<width { sums[x] += horizontal[y * width + x] } }
-        for y in 0..<height {
-            if y + radius < height { for x in 0..<width { sums[x] += horizontal[(y + radius) * width + x] } }
-            if y - radius - 1 >= 0 { for x in 0..<width { sums[x] -= horizontal[(y - radius - 1) * width + x] } }
-            let span = Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
-            for x in 0..<width { result[y * width + x] = sums[x] / span }
+        // 1 / (pixels in the clipped window) along each axis.
+        let inverseColumnSpans = (0..<width).map { 1 / Float(min($0 + radius, width - 1) - max($0 - radius, 0) + 1) }
+        values.withUnsafeBufferPointer { values in
+            horizontal.withUnsafeMutableBufferPointer { horizontal in
+                for y in 0..<height {
+                    let source = values.baseAddress! + y * width, target = horizontal.baseAddress! + y * width
+                    var sum: Float = 0
+                    for x in 0..<min(radius, width) { sum += source[x] }
+                    for x in 0..<width {
+                        if x + radius < width { sum += source[x + radius] }
+                        if x - radius - 1 >= 0 { sum -= source[x - radius - 1] }
+                        target[x] = sum * inverseColumnSpans[x]
+                    }
+                }
+            }
+            horizontal.withUnsafeBufferPointer { horizontal in
+                result.withUnsafeMutableBufferPointer { result in
+                    let sums = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                    defer { sums.deallocate() }
+                    sums.initialize(repeating: 0, count: width)
+                    let rows = horizontal.baseAddress!
+                    for y in 0..<min(radius, height) { for x in 0..<width { sums[x] += rows[y * width + x] } }
+                    for y in 0..<height {
+                        if y + radius < height {
+                            let adding = rows + (y + radius) * width
+                            for x in 0..<width { sums[x] += adding[x] }
+                        }
+                        if y - radius - 1 >= 0 {
+                            let removing = rows + (y - radius - 1) * width
+                            for x in 0..<width { sums[x] -= removing[x] }
+                        }
+                        let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
+                        let target = result.baseAddress! + y * width
+                        for x in 0..<width { target[x] = sums[x] * scale }
+                    }
+                }
+            }
         }
         return result
     }

@@ -12,28 +12,30 @@ import Imaging
 /// 3. closed-form alpha on the unknown band (`ClosedFormMatting`), guided by the photo, started
 ///    from the guided-filter probability;
 /// 4. foreground and background colours (`ForegroundEstimation`);
-/// 5. back to full resolution: the alpha by the fast guided filter, whose local linear model of alpha
-///    in the colours is the closed-form solution's own (Levin et al. 2008, section 4), fitted on the
-///    working grid and evaluated on the full-resolution photo; the colours by `ForegroundUpsampling`.
-/// Only 8-bit images and single planes are held at full resolution.
+/// 5. back to full resolution in one pass (`ForegroundUpsampling`): the alpha by the fast guided
+///    filter, whose local linear model of alpha in the colours is the closed-form solution's own
+///    (Levin et al. 2008), fitted on the working grid and evaluated on the full-resolution photo;
+///    the colours by the least correction of the estimates that recomposes the photo.
+/// Only the 8-bit outputs are held at full resolution.
 public struct MatteRefinement: Sendable {
     /// Longer side of the working grid, in pixels.
     public var workingSide: Int
     public var solver: ClosedFormMatting
     public var foreground: ForegroundEstimation
-    /// Window radius and regulariser of the guided filter that brings the alpha to full resolution;
-    /// the radius in working-grid pixels.
+    /// Window radius (working-grid pixels) and regulariser of the guided filter that brings the
+    /// alpha to full resolution.
     public var upsamplingRadius: Int
     public var upsamplingEpsilon: Float
     /// Trimap thresholds on the guided-filter probability (see `Trimap.make`).
-    public var foregroundThreshold: Float = 0.95
-    public var backgroundThreshold: Float = 0.05
+    public var foregroundThreshold: Float = 0.8
+    public var backgroundThreshold: Float = 0.2
     public var threads: Int
 
-    public init(workingSide: Int = 640, threads: Int = 1) {
+    public init(workingSide: Int = 512, threads: Int = 1) {
         self.workingSide = workingSide
         self.threads = max(threads, 1)
-        self.solver = ClosedFormMatting(relativeTolerance: 1e-3, maximumIterations: 20, threads: threads)
+        self.solver = ClosedFormMatting(relativeTolerance: 1e-3, maximumIterations: 30, preconditioner: .jacobi,
+                                        threads: threads)
         self.foreground = ForegroundEstimation(threads: threads)
         self.upsamplingRadius = 1
         self.upsamplingEpsilon = 1e-5
@@ -41,8 +43,8 @@ public struct MatteRefinement: Sendable {
 
     /// A full-resolution matte.
     public struct Result: Sendable {
-        /// The photo's size, [0, 1].
-        public var alpha: Plane
+        /// 8-bit grey, the photo's size.
+        public var alpha: Image
         /// RGBA: estimated foreground colours with `alpha` as straight alpha.
         public var cutout: Image
         /// RGB: the estimated background behind the subject.
@@ -83,7 +85,8 @@ public struct MatteRefinement: Sendable {
 
         let trimap = Trimap.make(probability: probability,
                                  bandWidth: Trimap.suggestedBandWidth(probability: probability),
-                                 foregroundThreshold: foregroundThreshold, backgroundThreshold: backgroundThreshold)
+                                 foregroundThreshold: foregroundThreshold, backgroundThreshold: backgroundThreshold,
+                                 threads: threads)
         lap("trimap")
 
         let solution = solver.solve(image: working, trimap: trimap, initialAlpha: probability)
@@ -92,21 +95,22 @@ public struct MatteRefinement: Sendable {
         stages += [("  laplacian", solution.laplacianTime), ("  preconditioner", solution.preconditionerTime),
                    ("  iterations \(solution.iterations)", solution.iterationTime)]
 
-        let alpha: Plane
-        if working.width == photo.width && working.height == photo.height {
-            alpha = workingAlpha
-        } else {
-            let scale = Float(photo.width) / Float(working.width)
-            alpha = GuidedFilter(radius: Int((Float(upsamplingRadius) * scale).rounded()), epsilon: upsamplingEpsilon)
-                .apply(input: workingAlpha, guide: photo, lowGuide: working, threads: threads)
-        }
-        lap("upsample alpha")
-
         let estimate = foreground.estimate(image: working, alpha: workingAlpha)
         lap("foreground")
-        let colours = ForegroundUpsampling.compose(photo: photo, alpha: alpha, estimate: estimate, threads: threads)
-        lap("compose")
-        return Result(alpha: alpha, cutout: colours.cutout, background: colours.background, trimap: trimap,
+
+        let coefficients: [SIMD4<Float>]
+        if working.width == photo.width && working.height == photo.height {
+            coefficients = workingAlpha.values.map { SIMD4(0, 0, 0, $0) }
+        } else {
+            let filter = GuidedFilter(radius: upsamplingRadius, epsilon: upsamplingEpsilon)
+            coefficients = filter.coefficients(input: workingAlpha, lowGuide: working, lowRadius: upsamplingRadius,
+                                               threads: threads)
+        }
+        lap("alpha coefficients")
+        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients, estimate: estimate,
+                                                   threads: threads)
+        lap("full resolution")
+        return Result(alpha: output.alpha, cutout: output.cutout, background: output.background, trimap: trimap,
                       stages: stages)
     }
 }
