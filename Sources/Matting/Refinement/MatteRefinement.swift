@@ -17,6 +17,15 @@ import Imaging
 ///    (Levin et al. 2008), fitted on the working grid and evaluated on the full-resolution photo;
 ///    the colours by the least correction of the estimates that recomposes the photo.
 /// Only the 8-bit outputs are held at full resolution.
+///
+/// The defaults were chosen by measurement on composites of the alphamatting.com set (GT01-GT20
+/// over two photos, whole-image SAD / 1000, the coarse map a 64-pixel blur of the true alpha so that
+/// the refinement is judged apart from the network): guided filter alone 9.8 mean; this refinement
+/// 5.9. Trimap thresholds 0.8 / 0.2 beat 0.95 / 0.05 (5.8 against 7.5). Started from the
+/// guided-filter probability, 30 diagonally preconditioned iterations (5.5) do as well as 20 with
+/// the smoothed aggregation preconditioner (5.8) at a fraction of its set-up cost, and solving to
+/// convergence makes the error no smaller (7.5 to 7.7 at tolerance 1e-4). Working sides from 320 to
+/// 640 differ by under 5%.
 public struct MatteRefinement: Sendable {
     /// Longer side of the working grid, in pixels.
     public var workingSide: Int
