@@ -47,7 +47,7 @@ public struct MatteRefinement: Sendable {
                                         threads: threads)
         self.foreground = ForegroundEstimation(threads: threads)
         self.upsamplingRadius = 1
-        self.upsamplingEpsilon = 1e-5
+        self.upsamplingEpsilon = 1e-4
     }
 
     /// A full-resolution matte.
