@@ -51,6 +51,13 @@ enum ForegroundUpsampling {
         let lowBackground = (0..<lowWidth * lowHeight).map {
             SIMD4(estimate.background[$0 * 3], estimate.background[$0 * 3 + 1], estimate.background[$0 * 3 + 2], 0)
         }
+        // Working-grid cells whose coefficients give alpha 0 (or 1) whatever the colour: where all
+        // four cells a pixel interpolates between agree, its alpha byte is known without arithmetic.
+        let varying: UInt8 = 1
+        let constants = alphaCoefficients.map { linear -> UInt8 in
+            guard abs(linear.x) + abs(linear.y) + abs(linear.z) < 1e-6 else { return varying }
+            return linear.w <= 1e-6 ? 0 : linear.w >= 1 - 1e-6 ? 255 : varying
+        }
         var output = Output(alpha: Image(width: width, height: height, channels: 1),
                             cutout: Image(width: width, height: height, channels: 4),
                             background: Image(width: width, height: height, channels: 3))
@@ -59,65 +66,74 @@ enum ForegroundUpsampling {
         let lambda = regularization
         photo.pixels.withUnsafeBufferPointer { pixels in
             alphaCoefficients.withUnsafeBufferPointer { coefficients in
-                lowForeground.withUnsafeBufferPointer { lowForeground in
-                    lowBackground.withUnsafeBufferPointer { lowBackground in
-                        output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
-                            output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
-                                output.background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
-                                    nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
-                                    nonisolated(unsafe) let backgroundPixels = backgroundPixels
-                                    parallelFor(height, threads: threads) { rows in
-                                        for y in rows {
-                                            let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
-                                            let top = row.low * lowWidth, bottom = row.high * lowWidth
-                                            for x in 0..<width {
-                                                let column = columns[x]
-                                                let topLeft = top + column.low, topRight = top + column.high
-                                                let bottomLeft = bottom + column.low, bottomRight = bottom + column.high
-                                                @inline(__always)
-                                                func sample(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
-                                                    let upper = values[topLeft] + (values[topRight] - values[topLeft]) * column.weight
-                                                    let lower = values[bottomLeft] + (values[bottomRight] - values[bottomLeft]) * column.weight
-                                                    return upper + (lower - upper) * row.weight
-                                                }
-                                                let index = y * width + x, base = index * channels
-                                                let red = pixels[base]
-                                                let green = channels >= 3 ? pixels[base + 1] : red
-                                                let blue = channels >= 3 ? pixels[base + 2] : red
-                                                let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
-                                                let linear = sample(coefficients)
-                                                let value = linear.x * colour.x + linear.y * colour.y + linear.z * colour.z + linear.w
-                                                let alphaByte = UInt8(min(max(value, 0), 1) * 255 + 0.5)
-                                                alphaPixels[index] = alphaByte
-                                                cutoutPixels[index * 4 + 3] = alphaByte
-                                                if alphaByte == 0 || alphaByte == 255 {
-                                                    cutoutPixels[index * 4] = red
-                                                    cutoutPixels[index * 4 + 1] = green
-                                                    cutoutPixels[index * 4 + 2] = blue
-                                                    if alphaByte == 0 {
-                                                        backgroundPixels[index * 3] = red
-                                                        backgroundPixels[index * 3 + 1] = green
-                                                        backgroundPixels[index * 3 + 2] = blue
-                                                    } else {
-                                                        let behind = sample(lowBackground).unitClamped * 255 + 0.5
-                                                        backgroundPixels[index * 3] = UInt8(behind.x)
-                                                        backgroundPixels[index * 3 + 1] = UInt8(behind.y)
-                                                        backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                constants.withUnsafeBufferPointer { constants in
+                    lowForeground.withUnsafeBufferPointer { lowForeground in
+                        lowBackground.withUnsafeBufferPointer { lowBackground in
+                            output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
+                                output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
+                                    output.background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
+                                        nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
+                                        nonisolated(unsafe) let backgroundPixels = backgroundPixels
+                                        parallelFor(height, threads: threads) { rows in
+                                            for y in rows {
+                                                let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
+                                                let top = row.low * lowWidth, bottom = row.high * lowWidth
+                                                for x in 0..<width {
+                                                    let column = columns[x]
+                                                    let topLeft = top + column.low, topRight = top + column.high
+                                                    let bottomLeft = bottom + column.low, bottomRight = bottom + column.high
+                                                    @inline(__always)
+                                                    func sample(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+                                                        let upper = values[topLeft] + (values[topRight] - values[topLeft]) * column.weight
+                                                        let lower = values[bottomLeft] + (values[bottomRight] - values[bottomLeft]) * column.weight
+                                                        return upper + (lower - upper) * row.weight
                                                     }
-                                                    continue
+                                                    let index = y * width + x, base = index * channels
+                                                    let red = pixels[base]
+                                                    let green = channels >= 3 ? pixels[base + 1] : red
+                                                    let blue = channels >= 3 ? pixels[base + 2] : red
+                                                    let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
+                                                    let alphaByte: UInt8
+                                                    let constant = constants[topLeft]
+                                                    if constant != varying && constants[topRight] == constant
+                                                        && constants[bottomLeft] == constant && constants[bottomRight] == constant {
+                                                        alphaByte = constant
+                                                    } else {
+                                                        let linear = sample(coefficients)
+                                                        let value = linear.x * colour.x + linear.y * colour.y + linear.z * colour.z + linear.w
+                                                        alphaByte = UInt8(min(max(value, 0), 1) * 255 + 0.5)
+                                                    }
+                                                    alphaPixels[index] = alphaByte
+                                                    cutoutPixels[index * 4 + 3] = alphaByte
+                                                    if alphaByte == 0 || alphaByte == 255 {
+                                                        cutoutPixels[index * 4] = red
+                                                        cutoutPixels[index * 4 + 1] = green
+                                                        cutoutPixels[index * 4 + 2] = blue
+                                                        if alphaByte == 0 {
+                                                            backgroundPixels[index * 3] = red
+                                                            backgroundPixels[index * 3 + 1] = green
+                                                            backgroundPixels[index * 3 + 2] = blue
+                                                        } else {
+                                                            let behind = sample(lowBackground).unitClamped * 255 + 0.5
+                                                            backgroundPixels[index * 3] = UInt8(behind.x)
+                                                            backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                            backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                                                        }
+                                                        continue
+                                                    }
+                                                    let foreground0 = sample(lowForeground), background0 = sample(lowBackground)
+                                                    let a = Float(alphaByte) / 255, complement = 1 - a
+                                                    let residual = colour - a * foreground0 - complement * background0
+                                                    let step = residual / (a * a + complement * complement + lambda)
+                                                    let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
+                                                    let behind = (background0 + complement * step).unitClamped * 255 + 0.5
+                                                    cutoutPixels[index * 4] = UInt8(foreground.x)
+                                                    cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
+                                                    cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
+                                                    backgroundPixels[index * 3] = UInt8(behind.x)
+                                                    backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                    backgroundPixels[index * 3 + 2] = UInt8(behind.z)
                                                 }
-                                                let foreground0 = sample(lowForeground), background0 = sample(lowBackground)
-                                                let a = Float(alphaByte) / 255, complement = 1 - a
-                                                let residual = colour - a * foreground0 - complement * background0
-                                                let step = residual / (a * a + complement * complement + lambda)
-                                                let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
-                                                let behind = (background0 + complement * step).unitClamped * 255 + 0.5
-                                                cutoutPixels[index * 4] = UInt8(foreground.x)
-                                                cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
-                                                cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
-                                                backgroundPixels[index * 3] = UInt8(behind.x)
-                                                backgroundPixels[index * 3 + 1] = UInt8(behind.y)
-                                                backgroundPixels[index * 3 + 2] = UInt8(behind.z)
                                             }
                                         }
                                     }
