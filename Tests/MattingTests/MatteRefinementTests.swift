@@ -98,11 +98,14 @@ import Imaging
             let x = Float(index % lowWidth) / Float(lowWidth - 1)
             return SIMD4(0.2 * x, -0.1, 0.05, 1.6 * x - 0.3)
         }
-        let estimate = ForegroundEstimate(width: lowWidth, height: lowHeight,
-                                          foreground: (0..<lowWidth * lowHeight * 3).map { _ in Float(random.unit()) },
-                                          background: (0..<lowWidth * lowHeight * 3).map { _ in Float(random.unit()) })
-        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients, estimate: estimate,
-                                                   threads: 2)
+        // Colours on a grid of their own, coarser than the coefficients'.
+        let colourWidth = 6, colourHeight = 5
+        let estimate = ForegroundEstimate(width: colourWidth, height: colourHeight,
+                                          foreground: (0..<colourWidth * colourHeight * 3).map { _ in Float(random.unit()) },
+                                          background: (0..<colourWidth * colourHeight * 3).map { _ in Float(random.unit()) })
+        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
+                                                   coefficientsWidth: lowWidth, coefficientsHeight: lowHeight,
+                                                   estimate: estimate, threads: 2)
         let alpha = GuidedFilter.evaluate(coefficients, width: lowWidth, height: lowHeight, guide: photo, threads: 1)
         #expect(output.alpha == alpha.greyImage())
         let reference = ForegroundUpsampling.reference(photo: photo, alpha: alpha, estimate: estimate)

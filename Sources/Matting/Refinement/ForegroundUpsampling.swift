@@ -37,18 +37,19 @@ enum ForegroundUpsampling {
     /// - Parameters:
     ///   - photo: grey, RGB or RGBA (alpha channel ignored).
     ///   - alphaCoefficients: the guided filter's (a_red, a_green, a_blue, b) per working-grid pixel
-    ///     (`GuidedFilter.coefficients`), row-major, the estimate's size.
-    ///   - estimate: foreground and background on the working grid (no larger than the photo).
+    ///     (`GuidedFilter.coefficients`), row-major, `coefficientsWidth` x `coefficientsHeight`.
+    ///   - estimate: foreground and background on a grid of its own (the working grid or coarser:
+    ///     the colours vary slowly). Both grids no larger than the photo.
     ///   - threads: rows are split over this many threads.
-    static func upsample(photo: Image, alphaCoefficients: [SIMD4<Float>], estimate: ForegroundEstimate,
-                         threads: Int) -> Output {
+    static func upsample(photo: Image, alphaCoefficients: [SIMD4<Float>], coefficientsWidth lowWidth: Int,
+                         coefficientsHeight lowHeight: Int, estimate: ForegroundEstimate, threads: Int) -> Output {
         let width = photo.width, height = photo.height, channels = photo.channels
-        let lowWidth = estimate.width, lowHeight = estimate.height
-        precondition(alphaCoefficients.count == lowWidth * lowHeight, "coefficients and estimate sizes differ")
-        let lowForeground = (0..<lowWidth * lowHeight).map {
+        precondition(alphaCoefficients.count == lowWidth * lowHeight, "coefficients do not fill their grid")
+        let colourWidth = estimate.width, colourHeight = estimate.height
+        let lowForeground = (0..<colourWidth * colourHeight).map {
             SIMD4(estimate.foreground[$0 * 3], estimate.foreground[$0 * 3 + 1], estimate.foreground[$0 * 3 + 2], 0)
         }
-        let lowBackground = (0..<lowWidth * lowHeight).map {
+        let lowBackground = (0..<colourWidth * colourHeight).map {
             SIMD4(estimate.background[$0 * 3], estimate.background[$0 * 3 + 1], estimate.background[$0 * 3 + 2], 0)
         }
         // Working-grid cells whose coefficients give alpha 0 (or 1) whatever the colour: where all
@@ -63,6 +64,8 @@ enum ForegroundUpsampling {
                             background: Image(width: width, height: height, channels: 3))
         let scaleX = Float(lowWidth) / Float(width), scaleY = Float(lowHeight) / Float(height)
         let columns = (0..<width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
+        let colourScaleX = Float(colourWidth) / Float(width), colourScaleY = Float(colourHeight) / Float(height)
+        let colourColumns = (0..<width).map { Plane.tap(Float($0), scale: colourScaleX, length: colourWidth) }
         let lambda = regularization
         photo.pixels.withUnsafeBufferPointer { pixels in
             alphaCoefficients.withUnsafeBufferPointer { coefficients in
@@ -78,6 +81,8 @@ enum ForegroundUpsampling {
                                             for y in rows {
                                                 let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
                                                 let top = row.low * lowWidth, bottom = row.high * lowWidth
+                                                let colourRow = Plane.tap(Float(y), scale: colourScaleY, length: colourHeight)
+                                                let colourTop = colourRow.low * colourWidth, colourBottom = colourRow.high * colourWidth
                                                 for x in 0..<width {
                                                     let column = columns[x]
                                                     let topLeft = top + column.low, topRight = top + column.high
@@ -87,6 +92,15 @@ enum ForegroundUpsampling {
                                                         let upper = values[topLeft] + (values[topRight] - values[topLeft]) * column.weight
                                                         let lower = values[bottomLeft] + (values[bottomRight] - values[bottomLeft]) * column.weight
                                                         return upper + (lower - upper) * row.weight
+                                                    }
+                                                    /// Bilinear sample of a colour estimate.
+                                                    @inline(__always)
+                                                    func sampleColour(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+                                                        let column = colourColumns[x]
+                                                        let left = column.low, right = column.high
+                                                        let upper = values[colourTop + left] + (values[colourTop + right] - values[colourTop + left]) * column.weight
+                                                        let lower = values[colourBottom + left] + (values[colourBottom + right] - values[colourBottom + left]) * column.weight
+                                                        return upper + (lower - upper) * colourRow.weight
                                                     }
                                                     let index = y * width + x, base = index * channels
                                                     let red = pixels[base]
@@ -114,14 +128,14 @@ enum ForegroundUpsampling {
                                                             backgroundPixels[index * 3 + 1] = green
                                                             backgroundPixels[index * 3 + 2] = blue
                                                         } else {
-                                                            let behind = sample(lowBackground).unitClamped * 255 + 0.5
+                                                            let behind = sampleColour(lowBackground).unitClamped * 255 + 0.5
                                                             backgroundPixels[index * 3] = UInt8(behind.x)
                                                             backgroundPixels[index * 3 + 1] = UInt8(behind.y)
                                                             backgroundPixels[index * 3 + 2] = UInt8(behind.z)
                                                         }
                                                         continue
                                                     }
-                                                    let foreground0 = sample(lowForeground), background0 = sample(lowBackground)
+                                                    let foreground0 = sampleColour(lowForeground), background0 = sampleColour(lowBackground)
                                                     let a = Float(alphaByte) / 255, complement = 1 - a
                                                     let residual = colour - a * foreground0 - complement * background0
                                                     let step = residual / (a * a + complement * complement + lambda)

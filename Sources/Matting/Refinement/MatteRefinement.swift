@@ -11,7 +11,7 @@ import Imaging
 ///    subject across the edges, and every uncertain zone (hair);
 /// 3. closed-form alpha on the unknown band (`ClosedFormMatting`), guided by the photo, started
 ///    from the guided-filter probability;
-/// 4. foreground and background colours (`ForegroundEstimation`);
+/// 4. foreground and background colours (`ForegroundEstimation`), at half the working grid;
 /// 5. back to full resolution in one pass (`ForegroundUpsampling`): the alpha by the fast guided
 ///    filter, whose local linear model of alpha in the colours is the closed-form solution's own
 ///    (Levin et al. 2008), fitted on the working grid and evaluated on the full-resolution photo;
@@ -104,7 +104,12 @@ public struct MatteRefinement: Sendable {
         stages += [("  laplacian", solution.laplacianTime), ("  preconditioner", solution.preconditionerTime),
                    ("  iterations \(solution.iterations)", solution.iterationTime)]
 
-        let estimate = foreground.estimate(image: working, alpha: workingAlpha)
+        // Colours vary slowly: estimated at half the working grid (2x2 means), the full-resolution
+        // pass restores their detail.
+        let colourWidth = max(1, working.width / 2), colourHeight = max(1, working.height / 2)
+        let estimate = foreground.estimate(
+            image: working.areaDownsampled(width: colourWidth, height: colourHeight, threads: threads),
+            alpha: workingAlpha.resized(width: colourWidth, height: colourHeight))
         lap("foreground")
 
         let coefficients: [SIMD4<Float>]
@@ -116,8 +121,9 @@ public struct MatteRefinement: Sendable {
                                                threads: threads)
         }
         lap("alpha coefficients")
-        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients, estimate: estimate,
-                                                   threads: threads)
+        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
+                                                   coefficientsWidth: working.width, coefficientsHeight: working.height,
+                                                   estimate: estimate, threads: threads)
         lap("full resolution")
         return Result(alpha: output.alpha, cutout: output.cutout, background: output.background, trimap: trimap,
                       stages: stages)
