@@ -33,3 +33,11 @@ public struct Plane: Sendable, Equatable {
         UInt8(min(max(value, 0), 1) * 255 + 0.5)
     }
 }
+
+extension SIMD4<Float> {
+    /// Each lane clamped to [0, 1] (written out lane by lane: the generic `clamped` is not inlined).
+    @inline(__always)
+    var unitClamped: SIMD4<Float> {
+        SIMD4(min(max(x, 0), 1), min(max(y, 0), 1), min(max(z, 0), 1), min(max(w, 0), 1))
+    }
+}

@@ -4,15 +4,16 @@ extension Image {
     /// Resizes with a Lanczos filter (a = 3), widened by the scale factor when shrinking so that it
     /// averages rather than aliases: the resampling of Pillow's `Image.resize(..., LANCZOS)`, which
     /// rembg uses before U-2-Net. Separable, horizontal pass first; each pass rounds to 8 bits as
-    /// Pillow's does, so results agree with Pillow's within one level.
-    public func lanczosResized(width newWidth: Int, height newHeight: Int) -> Image {
+    /// Pillow's does, so results agree with Pillow's within one level. Output rows are split over
+    /// `threads` threads.
+    public func lanczosResized(width newWidth: Int, height newHeight: Int, threads: Int = 1) -> Image {
         precondition(newWidth > 0 && newHeight > 0, "target size must be positive")
         var image = self
         if newWidth != width {
-            image = image.resampled(along: .horizontal, to: newWidth)
+            image = image.resampled(along: .horizontal, to: newWidth, threads: threads)
         }
         if newHeight != height {
-            image = image.resampled(along: .vertical, to: newHeight)
+            image = image.resampled(along: .vertical, to: newHeight, threads: threads)
         }
         return image
     }
@@ -45,7 +46,7 @@ extension Image {
         }
     }
 
-    private func resampled(along axis: Axis, to length: Int) -> Image {
+    private func resampled(along axis: Axis, to length: Int, threads: Int) -> Image {
         let horizontal = axis == .horizontal
         let taps = Self.taps(from: horizontal ? width : height, to: length)
         // Taps flattened: output index i reads `counts[i]` source samples from `firsts[i]` with the
@@ -64,19 +65,22 @@ extension Image {
         pixels.withUnsafeBufferPointer { source in
             result.pixels.withUnsafeMutableBufferPointer { target in
                 weights.withUnsafeBufferPointer { weights in
-                    for y in 0..<outputHeight {
-                        for x in 0..<outputWidth {
-                            let tap = horizontal ? x : y
-                            let first = horizontal ? (y * width + firsts[tap]) * channels : (firsts[tap] * width + x) * channels
-                            let base = (y * outputWidth + x) * channels
-                            for channel in 0..<channels {
-                                var sum: Float = 0
-                                var index = first + channel
-                                for weight in weights[offsets[tap]..<offsets[tap] + counts[tap]] {
-                                    sum += Float(source[index]) * weight
-                                    index += tapStride
+                    nonisolated(unsafe) let target = target
+                    splitRows(outputHeight, threads: threads) { rows in
+                        for y in rows {
+                            for x in 0..<outputWidth {
+                                let tap = horizontal ? x : y
+                                let first = horizontal ? (y * width + firsts[tap]) * channels : (firsts[tap] * width + x) * channels
+                                let base = (y * outputWidth + x) * channels
+                                for channel in 0..<channels {
+                                    var sum: Float = 0
+                                    var index = first + channel
+                                    for weight in weights[offsets[tap]..<offsets[tap] + counts[tap]] {
+                                        sum += Float(source[index]) * weight
+                                        index += tapStride
+                                    }
+                                    target[base + channel] = UInt8(min(max(sum.rounded(), 0), 255))
                                 }
-                                target[base + channel] = UInt8(min(max(sum.rounded(), 0), 255))
                             }
                         }
                     }

@@ -6,6 +6,8 @@ public struct StageTimings: Sendable {
     public var preprocess: Duration = .zero
     public var inference: Duration = .zero
     public var postprocess: Duration = .zero
+    /// The parts of `postprocess`, in order (fusion, then the refinement's stages).
+    public var stages: [(name: String, time: Duration)] = []
     public init() {}
 }
 

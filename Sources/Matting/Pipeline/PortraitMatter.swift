@@ -26,7 +26,9 @@ public struct MattingOptions: Sendable, Equatable {
 ///
 /// Stages (each its own type): the semantic branch (`SelfieSegmenter`) and the detail branch
 /// (`SalientObjectDetector`) at network resolution, their fusion (`BranchFusion`), then refinement
-/// at the photo's resolution (`GuidedFilter`) and the cut-out (`Cutout`).
+/// at the photo's resolution: in fast mode the guided filter (`GuidedFilter`) and the photo's
+/// colours (`Cutout`); in best mode trimap, closed-form alpha and foreground colours
+/// (`MatteRefinement`), which also estimates the background.
 public final class PortraitMatter: Sendable {
     public let threads: Int
     public let segmenter: SelfieSegmenter
@@ -51,7 +53,7 @@ public final class PortraitMatter: Sendable {
         let usesPerson = options.subject == .person
         let usesDetail = options.mode == .best || options.subject == .any
         let personInput = usesPerson ? segmenter.inputTensor(for: opaque) : nil
-        let detailInput = usesDetail ? SalientObjectDetector.inputTensor(for: opaque) : nil
+        let detailInput = usesDetail ? SalientObjectDetector.inputTensor(for: opaque, threads: threads) : nil
         timings.preprocess = clock.now - start
 
         start = clock.now
@@ -77,10 +79,20 @@ public final class PortraitMatter: Sendable {
         case (nil, let detail?): coarse = detail
         case (nil, nil): preconditionFailure("no branch ran")
         }
-        let alpha = GuidedFilter.forImage(width: image.width, height: image.height)
-            .apply(input: coarse, guide: opaque, threads: threads)
-        let cutout = Cutout.make(photo: image, alpha: alpha)
-        timings.postprocess = clock.now - start
-        return Matte(alpha: alpha.greyImage(), cutout: cutout, timings: timings)
+        timings.stages.append(("fusion", clock.now - start))
+        var matte: Matte
+        switch options.mode {
+        case .fast:
+            let alpha = GuidedFilter.forImage(width: image.width, height: image.height)
+                .apply(input: coarse, guide: opaque, threads: threads)
+            matte = Matte(alpha: alpha.greyImage(), cutout: Cutout.make(photo: image, alpha: alpha), timings: timings)
+        case .best:
+            let refined = MatteRefinement(threads: threads).refine(photo: opaque, coarse: coarse)
+            timings.stages += refined.stages
+            matte = Matte(alpha: refined.alpha, cutout: refined.cutout, background: refined.background,
+                          timings: timings)
+        }
+        matte.timings.postprocess = clock.now - start
+        return matte
     }
 }

@@ -118,8 +118,8 @@ public struct ForegroundEstimation: Sendable {
                             let inverseDeterminant = 1 / (a00 * a11 - a01 * a01)
                             let newForeground = (a11 * b0 - a01 * b1) * inverseDeterminant
                             let newBackground = (a00 * b1 - a01 * b0) * inverseDeterminant
-                            foreground[index] = newForeground.clamped(lowerBound: .zero, upperBound: .one)
-                            background[index] = newBackground.clamped(lowerBound: .zero, upperBound: .one)
+                            foreground[index] = newForeground.unitClamped
+                            background[index] = newBackground.unitClamped
                             x += 2
                         }
                     }

@@ -30,80 +30,117 @@ public struct GuidedFilter: Sendable {
                             subsampling: max(1, longer / 512))
     }
 
-    /// Filters `input` (any size; resampled to the guide's grid) guided by `guide` (grey, RGB or RGBA).
-    /// Returns a plane of the guide's size, values clamped to [0, 1].
+    /// Filters `input` (any size; resampled to the coefficients' grid) guided by `guide` (grey, RGB or
+    /// RGBA). Returns a plane of the guide's size, values clamped to [0, 1].
     public func apply(input: Plane, guide: Image, threads: Int = 1) -> Plane {
         let lowWidth = max(1, (guide.width + subsampling - 1) / subsampling)
         let lowHeight = max(1, (guide.height + subsampling - 1) / subsampling)
-        let lowRadius = max(1, radius / subsampling)
-        let lowGuide = Self.areaDownsample(guide, width: lowWidth, height: lowHeight)
-        let lowInput = input.resized(width: lowWidth, height: lowHeight)
+        let lowGuide = guide.areaDownsampled(width: lowWidth, height: lowHeight, threads: threads)
+        return apply(input: input, guide: guide, lowGuide: lowGuide, threads: threads)
+    }
 
-        // Window statistics on the low-resolution grid.
-        let count = lowWidth * lowHeight
-        func box(_ values: [Float]) -> [Float] { Self.boxMean(values, width: lowWidth, height: lowHeight, radius: lowRadius) }
-        let red = lowGuide[0], green = lowGuide[1], blue = lowGuide[2], p = lowInput.values
-        let meanR = box(red), meanG = box(green), meanB = box(blue), meanP = box(p)
+    /// Filters `input` guided by `guide`, fitting the coefficients on `lowGuide`: the guide already
+    /// area-downsampled (`Image.areaDownsampled`) to the grid of the caller's choice, which overrides
+    /// `subsampling`. The window radius is `radius` scaled to that grid (at least 1).
+    public func apply(input: Plane, guide: Image, lowGuide: Image, threads: Int = 1) -> Plane {
+        let lowRadius = max(1, Int((Float(radius) * Float(lowGuide.width) / Float(guide.width)).rounded()))
+        let coefficients = coefficients(input: input, lowGuide: lowGuide, lowRadius: lowRadius, threads: threads)
+        return Self.evaluate(coefficients, width: lowGuide.width, height: lowGuide.height, guide: guide, threads: threads)
+    }
+
+    /// The window-averaged linear coefficients (a_red, a_green, a_blue, b) on `lowGuide`'s grid,
+    /// `input` resampled to that grid first.
+    func coefficients(input: Plane, lowGuide: Image, lowRadius: Int, threads: Int) -> [SIMD4<Float>] {
+        let lowWidth = lowGuide.width, lowHeight = lowGuide.height, count = lowWidth * lowHeight
+        let colours = MattingLaplacian.colours(of: lowGuide)
+        let p = input.width == lowWidth && input.height == lowHeight
+            ? input.values : input.resized(width: lowWidth, height: lowHeight).values
+        let red = colours.map { $0.x }, green = colours.map { $0.y }, blue = colours.map { $0.z }
         func product(_ a: [Float], _ b: [Float]) -> [Float] { zip(a, b).map(*) }
-        let meanRR = box(product(red, red)), meanRG = box(product(red, green)), meanRB = box(product(red, blue))
-        let meanGG = box(product(green, green)), meanGB = box(product(green, blue)), meanBB = box(product(blue, blue))
-        let meanRP = box(product(red, p)), meanGP = box(product(green, p)), meanBP = box(product(blue, p))
+        // Window means of the guide, the input and their products, one box filter per plane in parallel.
+        let means = Self.boxMeans([
+            red, green, blue, p,
+            product(red, red), product(red, green), product(red, blue),
+            product(green, green), product(green, blue), product(blue, blue),
+            product(red, p), product(green, p), product(blue, p),
+        ], width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
+        let meanR = means[0], meanG = means[1], meanB = means[2], meanP = means[3]
+        let meanRR = means[4], meanRG = means[5], meanRB = means[6]
+        let meanGG = means[7], meanGB = means[8], meanBB = means[9]
+        let meanRP = means[10], meanGP = means[11], meanBP = means[12]
 
         var coefficientR = [Float](repeating: 0, count: count), coefficientG = coefficientR
         var coefficientB = coefficientR, offset = coefficientR
-        for index in 0..<count {
-            // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
-            let rr = meanRR[index] - meanR[index] * meanR[index] + epsilon
-            let rg = meanRG[index] - meanR[index] * meanG[index]
-            let rb = meanRB[index] - meanR[index] * meanB[index]
-            let gg = meanGG[index] - meanG[index] * meanG[index] + epsilon
-            let gb = meanGB[index] - meanG[index] * meanB[index]
-            let bb = meanBB[index] - meanB[index] * meanB[index] + epsilon
-            // Covariance of guide and input.
-            let rp = meanRP[index] - meanR[index] * meanP[index]
-            let gp = meanGP[index] - meanG[index] * meanP[index]
-            let bp = meanBP[index] - meanB[index] * meanP[index]
-            // Solve by the adjugate.
-            let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
-            let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
-            let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
-            let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
-            let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
-            let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
-            coefficientR[index] = a0
-            coefficientG[index] = a1
-            coefficientB[index] = a2
-            offset[index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
+        coefficientR.withUnsafeMutableBufferPointer { coefficientR in
+            coefficientG.withUnsafeMutableBufferPointer { coefficientG in
+                coefficientB.withUnsafeMutableBufferPointer { coefficientB in
+                    offset.withUnsafeMutableBufferPointer { offset in
+                        nonisolated(unsafe) let coefficientR = coefficientR, coefficientG = coefficientG
+                        nonisolated(unsafe) let coefficientB = coefficientB, offset = offset
+                        parallelFor(count, threads: threads) { indices in
+                            for index in indices {
+                                // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
+                                let rr = meanRR[index] - meanR[index] * meanR[index] + epsilon
+                                let rg = meanRG[index] - meanR[index] * meanG[index]
+                                let rb = meanRB[index] - meanR[index] * meanB[index]
+                                let gg = meanGG[index] - meanG[index] * meanG[index] + epsilon
+                                let gb = meanGB[index] - meanG[index] * meanB[index]
+                                let bb = meanBB[index] - meanB[index] * meanB[index] + epsilon
+                                // Covariance of guide and input.
+                                let rp = meanRP[index] - meanR[index] * meanP[index]
+                                let gp = meanGP[index] - meanG[index] * meanP[index]
+                                let bp = meanBP[index] - meanB[index] * meanP[index]
+                                // Solve by the adjugate.
+                                let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
+                                let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
+                                let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
+                                let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
+                                let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
+                                let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
+                                coefficientR[index] = a0
+                                coefficientG[index] = a1
+                                coefficientB[index] = a2
+                                offset[index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
+                            }
+                        }
+                    }
+                }
+            }
         }
-        let coefficients = [box(coefficientR), box(coefficientG), box(coefficientB), box(offset)]
+        let averaged = Self.boxMeans([coefficientR, coefficientG, coefficientB, offset], width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
+        return (0..<count).map { SIMD4(averaged[0][$0], averaged[1][$0], averaged[2][$0], averaged[3][$0]) }
+    }
 
-        // Apply at full resolution, q = a . I + b, with a and b bilinearly upsampled on the fly.
+    /// q = a . I + b at every pixel of `guide`, with the coefficients (`width` x `height`, see
+    /// `coefficients`) bilinearly upsampled on the fly (pixel centres aligned); clamped to [0, 1].
+    static func evaluate(_ coefficients: [SIMD4<Float>], width lowWidth: Int, height lowHeight: Int,
+                         guide: Image, threads: Int) -> Plane {
         var result = Plane(width: guide.width, height: guide.height)
         let channels = guide.channels, width = guide.width
         let scaleX = Float(lowWidth) / Float(guide.width), scaleY = Float(lowHeight) / Float(guide.height)
         let columns = (0..<guide.width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
         guide.pixels.withUnsafeBufferPointer { pixels in
-            result.values.withUnsafeMutableBufferPointer { output in
-                let output = output
-                parallelFor(guide.height, threads: threads) { rows in
-                    var interpolated = [Float](repeating: 0, count: 4)
-                    for y in rows {
-                        let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
-                        let top = row.low * lowWidth, bottom = row.high * lowWidth
-                        for x in 0..<width {
-                            let column = columns[x]
-                            for plane in 0..<4 {
-                                let values = coefficients[plane]
-                                let upper = values[top + column.low] + (values[top + column.high] - values[top + column.low]) * column.weight
-                                let lower = values[bottom + column.low] + (values[bottom + column.high] - values[bottom + column.low]) * column.weight
-                                interpolated[plane] = upper + (lower - upper) * row.weight
+            coefficients.withUnsafeBufferPointer { coefficients in
+                result.values.withUnsafeMutableBufferPointer { output in
+                    nonisolated(unsafe) let output = output
+                    parallelFor(guide.height, threads: threads) { rows in
+                        for y in rows {
+                            let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
+                            let top = row.low * lowWidth, bottom = row.high * lowWidth
+                            for x in 0..<width {
+                                let column = columns[x]
+                                let upper = coefficients[top + column.low]
+                                    + (coefficients[top + column.high] - coefficients[top + column.low]) * column.weight
+                                let lower = coefficients[bottom + column.low]
+                                    + (coefficients[bottom + column.high] - coefficients[bottom + column.low]) * column.weight
+                                let linear = upper + (lower - upper) * row.weight
+                                let base = (y * width + x) * channels
+                                let r = Float(pixels[base]) / 255
+                                let g = channels >= 3 ? Float(pixels[base + 1]) / 255 : r
+                                let b = channels >= 3 ? Float(pixels[base + 2]) / 255 : r
+                                let value = linear.x * r + linear.y * g + linear.z * b + linear.w
+                                output[y * width + x] = min(max(value, 0), 1)
                             }
-                            let base = (y * width + x) * channels
-                            let r = Float(pixels[base]) / 255
-                            let g = channels >= 3 ? Float(pixels[base + 1]) / 255 : r
-                            let b = channels >= 3 ? Float(pixels[base + 2]) / 255 : r
-                            let value = interpolated[0] * r + interpolated[1] * g + interpolated[2] * b + interpolated[3]
-                            output[y * width + x] = min(max(value, 0), 1)
                         }
                     }
                 }
@@ -112,61 +149,62 @@ public struct GuidedFilter: Sendable {
         return result
     }
 
-    /// Mean over the (2 radius + 1)^2 window around each pixel, the window clipped to the grid.
+    /// `boxMean` of each plane, the planes shared out over `threads` threads.
+    static func boxMeans(_ planes: [[Float]], width: Int, height: Int, radius: Int, threads: Int) -> [[Float]] {
+        var results = [[Float]](repeating: [], count: planes.count)
+        results.withUnsafeMutableBufferPointer { results in
+            nonisolated(unsafe) let results = results
+            parallelFor(planes.count, threads: threads) { range in
+                for index in range { results[index] = boxMean(planes[index], width: width, height: height, radius: radius) }
+            }
+        }
+        return results
+    }
+
+    /// Mean over the (2 radius + 1)^2 window around each pixel, the window clipped to the grid:
+    /// running sums along rows, then along columns (a whole row of column sums at a time).
     static func boxMean(_ values: [Float], width: Int, height: Int, radius: Int) -> [Float] {
+        guard width > 0 && height > 0 else { return values }
         var horizontal = [Float](repeating: 0, count: values.count)
-        for y in 0..<height {
-            var sum: Float = 0
-            let row = y * width
-            // Running sum over x with a window [x - radius, x + radius].
-            for x in 0..<min(radius, width) { sum += values[row + x] }
-            for x in 0..<width {
-                if x + radius < width { sum += values[row + x + radius] }
-                if x - radius - 1 >= 0 { sum -= values[row + x - radius - 1] }
-                let span = min(x + radius, width - 1) - max(x - radius, 0) + 1
-                horizontal[row + x] = sum / Float(span)
-            }
-        }
         var result = [Float](repeating: 0, count: values.count)
-        var sums = [Float](repeating: 0, count: width)
-        for y in 0..<min(radius, height) { for x in 0..<width { sums[x] += horizontal[y * width + x] } }
-        for y in 0..<height {
-            if y + radius < height { for x in 0..<width { sums[x] += horizontal[(y + radius) * width + x] } }
-            if y - radius - 1 >= 0 { for x in 0..<width { sums[x] -= horizontal[(y - radius - 1) * width + x] } }
-            let span = Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
-            for x in 0..<width { result[y * width + x] = sums[x] / span }
-        }
-        return result
-    }
-
-    /// Box (area) downsample of the guide to three float planes in [0, 1] (grey replicated): each
-    /// low-resolution cell averages the photo pixels that map into it.
-    static func areaDownsample(_ image: Image, width: Int, height: Int) -> [[Float]] {
-        var sums = [Float](repeating: 0, count: width * height * 3)
-        var counts = [Float](repeating: 0, count: width * height)
-        let channels = image.channels
-        let cellOfColumn = (0..<image.width).map { $0 * width / image.width }
-        image.pixels.withUnsafeBufferPointer { pixels in
-            sums.withUnsafeMutableBufferPointer { sums in
-                counts.withUnsafeMutableBufferPointer { counts in
-                    for y in 0..<image.height {
-                        let rowCell = (y * height / image.height) * width
-                        var base = y * image.width * channels
-                        for x in 0..<image.width {
-                            let cell = rowCell + cellOfColumn[x]
-                            let red = Float(pixels[base])
-                            sums[cell * 3] += red
-                            sums[cell * 3 + 1] += channels >= 3 ? Float(pixels[base + 1]) : red
-                            sums[cell * 3 + 2] += channels >= 3 ? Float(pixels[base + 2]) : red
-                            counts[cell] += 1
-                            base += channels
+        // 1 / (pixels in the clipped window) along each axis.
+        let inverseColumnSpans = (0..<width).map { 1 / Float(min($0 + radius, width - 1) - max($0 - radius, 0) + 1) }
+        values.withUnsafeBufferPointer { values in
+            horizontal.withUnsafeMutableBufferPointer { horizontal in
+                for y in 0..<height {
+                    let source = values.baseAddress! + y * width, target = horizontal.baseAddress! + y * width
+                    var sum: Float = 0
+                    for x in 0..<min(radius, width) { sum += source[x] }
+                    for x in 0..<width {
+                        if x + radius < width { sum += source[x + radius] }
+                        if x - radius - 1 >= 0 { sum -= source[x - radius - 1] }
+                        target[x] = sum * inverseColumnSpans[x]
+                    }
+                }
+            }
+            horizontal.withUnsafeBufferPointer { horizontal in
+                result.withUnsafeMutableBufferPointer { result in
+                    let sums = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                    defer { sums.deallocate() }
+                    sums.initialize(repeating: 0, count: width)
+                    let rows = horizontal.baseAddress!
+                    for y in 0..<min(radius, height) { for x in 0..<width { sums[x] += rows[y * width + x] } }
+                    for y in 0..<height {
+                        if y + radius < height {
+                            let adding = rows + (y + radius) * width
+                            for x in 0..<width { sums[x] += adding[x] }
                         }
+                        if y - radius - 1 >= 0 {
+                            let removing = rows + (y - radius - 1) * width
+                            for x in 0..<width { sums[x] -= removing[x] }
+                        }
+                        let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
+                        let target = result.baseAddress! + y * width
+                        for x in 0..<width { target[x] = sums[x] * scale }
                     }
                 }
             }
         }
-        return (0..<3).map { channel in
-            (0..<width * height).map { cell in counts[cell] > 0 ? sums[cell * 3 + channel] / (counts[cell] * 255) : 0 }
-        }
+        return result
     }
 }

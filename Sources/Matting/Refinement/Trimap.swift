@@ -1,3 +1,5 @@
+import Inference
+
 /// A trimap: each pixel known background, known foreground, or unknown (to be solved).
 ///
 /// `values` holds one byte per pixel, row-major: 0 is background, 255 foreground, anything else
@@ -53,18 +55,26 @@ public struct Trimap: Sendable, Equatable {
     ///   - probability: foreground probability per pixel, [0, 1].
     ///   - bandWidth: width in pixels of the unknown band laid across boundaries, >= 0 (see
     ///     `suggestedBandWidth(probability:)` for one scaled to the subject).
+    ///   - threads: the two distance transforms run at once when 2 or more.
     public static func make(probability: Plane, bandWidth: Int, foregroundThreshold: Float = 0.95,
-                            backgroundThreshold: Float = 0.05) -> Trimap {
+                            backgroundThreshold: Float = 0.05, threads: Int = 1) -> Trimap {
         let width = probability.width, height = probability.height
         let sureForeground = probability.values.map { $0 >= foregroundThreshold }
         let sureBackground = probability.values.map { $0 <= backgroundThreshold }
         // Erosion by a disc of radius r: keep pixels whose nearest outsider is farther than r.
         let radius = Double(max(bandWidth, 0)) / 2
         let limit = radius * radius
-        let toOutsideForeground = DistanceTransform.squaredDistances(
-            to: sureForeground.map { !$0 }, width: width, height: height)
-        let toOutsideBackground = DistanceTransform.squaredDistances(
-            to: sureBackground.map { !$0 }, width: width, height: height)
+        let outsides = [sureForeground.map { !$0 }, sureBackground.map { !$0 }]
+        var distances = [[Double]](repeating: [], count: 2)
+        distances.withUnsafeMutableBufferPointer { distances in
+            nonisolated(unsafe) let distances = distances
+            parallelFor(2, threads: threads) { kinds in
+                for kind in kinds {
+                    distances[kind] = DistanceTransform.squaredDistances(to: outsides[kind], width: width, height: height)
+                }
+            }
+        }
+        let toOutsideForeground = distances[0], toOutsideBackground = distances[1]
         var values = [UInt8](repeating: unknown, count: width * height)
         for index in values.indices {
             if sureForeground[index] && toOutsideForeground[index] > limit {

@@ -39,8 +39,8 @@ public final class SalientObjectDetector: Sendable {
     }
 
     /// The network input for an opaque `image`: NHWC [1, 320, 320, 3], normalised as above.
-    public static func inputTensor(for image: Image) -> Tensor {
-        let resized = image.rgb().lanczosResized(width: size, height: size)
+    public static func inputTensor(for image: Image, threads: Int = 1) -> Tensor {
+        let resized = image.rgb().lanczosResized(width: size, height: size, threads: threads)
         let maximum = max(Float(resized.pixels.max() ?? 0) / 255, 1e-6)
         var scalars = [Float](repeating: 0, count: resized.pixels.count)
         for index in 0..<scalars.count {

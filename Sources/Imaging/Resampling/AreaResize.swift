@@ -1,0 +1,62 @@
+import Dispatch
+
+extension Image {
+    /// Shrinks by area averaging (box filter): output pixel (X, Y) is the rounded mean of the source
+    /// pixels (x, y) with `x * newWidth / width == X` and `y * newHeight / height == Y`, every source
+    /// pixel counted once. Same channels as the source. `newWidth` and `newHeight` must be positive and
+    /// at most the source's sides. Rows of the output are split over `threads` threads.
+    public func areaDownsampled(width newWidth: Int, height newHeight: Int, threads: Int = 1) -> Image {
+        precondition(newWidth > 0 && newHeight > 0 && newWidth <= width && newHeight <= height,
+                     "area downsampling \(width)x\(height) to \(newWidth)x\(newHeight)")
+        var result = Image(width: newWidth, height: newHeight, channels: channels)
+        let channels = channels, width = width, height = height
+        // Source columns and rows of each output cell: [start[i], start[i + 1]).
+        let columnStarts = (0...newWidth).map { ($0 * width + newWidth - 1) / newWidth }
+        let rowStarts = (0...newHeight).map { ($0 * height + newHeight - 1) / newHeight }
+        pixels.withUnsafeBufferPointer { source in
+            result.pixels.withUnsafeMutableBufferPointer { target in
+                nonisolated(unsafe) let target = target
+                splitRows(newHeight, threads: threads) { rows in
+                    var sums = [UInt32](repeating: 0, count: newWidth * channels)
+                    for outputRow in rows {
+                        for index in sums.indices { sums[index] = 0 }
+                        for y in rowStarts[outputRow]..<rowStarts[outputRow + 1] {
+                            var base = y * width * channels
+                            for cell in 0..<newWidth {
+                                for _ in columnStarts[cell]..<columnStarts[cell + 1] {
+                                    for channel in 0..<channels { sums[cell * channels + channel] += UInt32(source[base + channel]) }
+                                    base += channels
+                                }
+                            }
+                        }
+                        let rowCount = rowStarts[outputRow + 1] - rowStarts[outputRow]
+                        for cell in 0..<newWidth {
+                            let count = UInt32(rowCount * (columnStarts[cell + 1] - columnStarts[cell]))
+                            for channel in 0..<channels {
+                                let sum = sums[cell * channels + channel]
+                                target[(outputRow * newWidth + cell) * channels + channel] = UInt8((sum + count / 2) / count)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
+
+/// Runs `body` over `count` rows split into `threads` contiguous bands, one thread each, and returns
+/// when all are done.
+func splitRows(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+    let workers = min(max(threads, 1), count)
+    guard workers > 1 else {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            body(count * worker / workers..<count * (worker + 1) / workers)
+        }
+    }
+}

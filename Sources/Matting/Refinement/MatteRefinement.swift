@@ -1,0 +1,131 @@
+import Imaging
+
+/// Best mode's refinement: a coarse probability map (network resolution) becomes a full-resolution
+/// alpha matte, foreground colours and a background estimate, in bounded time and memory.
+///
+/// The expensive steps run on a working grid: the photo area-downsampled so its longer side is at
+/// most `workingSide` (the photo itself when smaller). Stages, each its own type:
+/// 1. the coarse map brought to the working grid by the guided filter (`GuidedFilter`), edges
+///    following the photo;
+/// 2. a trimap (`Trimap.make`): sure foreground and background, an unknown band scaled to the
+///    subject across the edges, and every uncertain zone (hair);
+/// 3. closed-form alpha on the unknown band (`ClosedFormMatting`), guided by the photo, started
+///    from the guided-filter probability;
+/// 4. foreground and background colours (`ForegroundEstimation`), at half the working grid;
+/// 5. back to full resolution in one pass (`ForegroundUpsampling`): the alpha by the fast guided
+///    filter, whose local linear model of alpha in the colours is the closed-form solution's own
+///    (Levin et al. 2008), fitted on the working grid and evaluated on the full-resolution photo;
+///    the colours by the least correction of the estimates that recomposes the photo.
+/// Only the 8-bit outputs are held at full resolution.
+///
+/// The defaults were chosen by measurement on composites of the alphamatting.com set (GT01-GT20
+/// over two photos, whole-image SAD / 1000, the coarse map a 64-pixel blur of the true alpha so that
+/// the refinement is judged apart from the network): guided filter alone 9.8 mean; this refinement
+/// 5.9. Trimap thresholds 0.8 / 0.2 beat 0.95 / 0.05 (5.8 against 7.5). Started from the
+/// guided-filter probability, 30 diagonally preconditioned iterations (5.5) do as well as 20 with
+/// the smoothed aggregation preconditioner (5.8) at a fraction of its set-up cost, and solving to
+/// convergence makes the error no smaller (7.5 to 7.7 at tolerance 1e-4). Working sides from 320 to
+/// 640 differ by under 5%.
+public struct MatteRefinement: Sendable {
+    /// Longer side of the working grid, in pixels.
+    public var workingSide: Int
+    public var solver: ClosedFormMatting
+    public var foreground: ForegroundEstimation
+    /// Window radius (working-grid pixels) and regulariser of the guided filter that brings the
+    /// alpha to full resolution.
+    public var upsamplingRadius: Int
+    public var upsamplingEpsilon: Float
+    /// Trimap thresholds on the guided-filter probability (see `Trimap.make`).
+    public var foregroundThreshold: Float = 0.8
+    public var backgroundThreshold: Float = 0.2
+    public var threads: Int
+
+    public init(workingSide: Int = 512, threads: Int = 1) {
+        self.workingSide = workingSide
+        self.threads = max(threads, 1)
+        self.solver = ClosedFormMatting(relativeTolerance: 1e-3, maximumIterations: 30, preconditioner: .jacobi,
+                                        threads: threads)
+        self.foreground = ForegroundEstimation(threads: threads)
+        self.upsamplingRadius = 1
+        self.upsamplingEpsilon = 1e-4
+    }
+
+    /// A full-resolution matte.
+    public struct Result: Sendable {
+        /// 8-bit grey, the photo's size.
+        public var alpha: Image
+        /// RGBA: estimated foreground colours with `alpha` as straight alpha.
+        public var cutout: Image
+        /// RGB: the estimated background behind the subject.
+        public var background: Image
+        /// The trimap on the working grid, for inspection.
+        public var trimap: Trimap
+        /// Time of each stage, in order.
+        public var stages: [(name: String, time: Duration)]
+    }
+
+    /// The working grid for a photo: its longer side at most `workingSide`, aspect kept.
+    public func workingSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let longer = max(width, height)
+        guard longer > workingSide else { return (width, height) }
+        let scale = Double(workingSide) / Double(longer)
+        return (max(1, Int((Double(width) * scale).rounded())), max(1, Int((Double(height) * scale).rounded())))
+    }
+
+    /// Refines `coarse` (any size, [0, 1]; the fused network output) for `photo` (grey, RGB or RGBA;
+    /// alpha channel ignored: flatten first).
+    public func refine(photo: Image, coarse: Plane) -> Result {
+        let clock = ContinuousClock()
+        var stages: [(name: String, time: Duration)] = []
+        var start = clock.now
+        func lap(_ name: String) {
+            let now = clock.now
+            stages.append((name, now - start))
+            start = now
+        }
+        let size = workingSize(width: photo.width, height: photo.height)
+        let working = size.width == photo.width && size.height == photo.height
+            ? photo : photo.areaDownsampled(width: size.width, height: size.height, threads: threads)
+        lap("downsample")
+
+        let probability = GuidedFilter.forImage(width: working.width, height: working.height)
+            .apply(input: coarse, guide: working, lowGuide: working, threads: threads)
+        lap("guided filter")
+
+        let trimap = Trimap.make(probability: probability,
+                                 bandWidth: Trimap.suggestedBandWidth(probability: probability),
+                                 foregroundThreshold: foregroundThreshold, backgroundThreshold: backgroundThreshold,
+                                 threads: threads)
+        lap("trimap")
+
+        let solution = solver.solve(image: working, trimap: trimap, initialAlpha: probability)
+        let workingAlpha = solution.alpha
+        lap("solve")
+        stages += [("  laplacian", solution.laplacianTime), ("  preconditioner", solution.preconditionerTime),
+                   ("  iterations \(solution.iterations)", solution.iterationTime)]
+
+        // Colours vary slowly: estimated at half the working grid (2x2 means), the full-resolution
+        // pass restores their detail.
+        let colourWidth = max(1, working.width / 2), colourHeight = max(1, working.height / 2)
+        let estimate = foreground.estimate(
+            image: working.areaDownsampled(width: colourWidth, height: colourHeight, threads: threads),
+            alpha: workingAlpha.resized(width: colourWidth, height: colourHeight))
+        lap("foreground")
+
+        let coefficients: [SIMD4<Float>]
+        if working.width == photo.width && working.height == photo.height {
+            coefficients = workingAlpha.values.map { SIMD4(0, 0, 0, $0) }
+        } else {
+            let filter = GuidedFilter(radius: upsamplingRadius, epsilon: upsamplingEpsilon)
+            coefficients = filter.coefficients(input: workingAlpha, lowGuide: working, lowRadius: upsamplingRadius,
+                                               threads: threads)
+        }
+        lap("alpha coefficients")
+        let output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
+                                                   coefficientsWidth: working.width, coefficientsHeight: working.height,
+                                                   estimate: estimate, threads: threads)
+        lap("full resolution")
+        return Result(alpha: output.alpha, cutout: output.cutout, background: output.background, trimap: trimap,
+                      stages: stages)
+    }
+}

@@ -1,0 +1,46 @@
+import Testing
+import Imaging
+@testable import Matting
+
+/// Image resampling used before the networks and by the refinement's working grid.
+@Suite struct ResamplingTests {
+    static func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image {
+        var random = TestRandom(seed: seed)
+        return Image(width: width, height: height, channels: channels,
+                     pixels: (0..<width * height * channels).map { _ in UInt8(random.next() % 256) })
+    }
+
+    /// Area downsampling against the obvious loop: each output pixel the rounded mean of the
+    /// source pixels that map into it, for several sizes, channel counts and thread counts.
+    @Test(arguments: [(9, 7, 3, 2, 1), (20, 11, 7, 4, 3), (33, 17, 33, 1, 4), (64, 36, 16, 9, 3), (5, 5, 5, 5, 1)])
+    func areaDownsamplingMatchesBruteForce(width: Int, height: Int, newWidth: Int, newHeight: Int, channels: Int) {
+        let image = Self.randomImage(width: width, height: height, channels: channels, seed: UInt64(width * 31 + height))
+        for threads in [1, 2, 3] {
+            let fast = image.areaDownsampled(width: newWidth, height: newHeight, threads: threads)
+            #expect(fast.width == newWidth && fast.height == newHeight && fast.channels == channels)
+            for cellY in 0..<newHeight {
+                for cellX in 0..<newWidth {
+                    for channel in 0..<channels {
+                        var sum = 0, count = 0
+                        for y in 0..<height where y * newHeight / height == cellY {
+                            for x in 0..<width where x * newWidth / width == cellX {
+                                sum += Int(image.pixels[(y * width + x) * channels + channel])
+                                count += 1
+                            }
+                        }
+                        let expected = UInt8((sum + count / 2) / count)
+                        #expect(fast.pixels[(cellY * newWidth + cellX) * channels + channel] == expected)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Splitting the Lanczos resize over threads changes nothing.
+    @Test func lanczosResizeIsTheSameOnAnyThreadCount() {
+        let image = Self.randomImage(width: 131, height: 77, channels: 3, seed: 5)
+        let one = image.lanczosResized(width: 40, height: 50, threads: 1)
+        #expect(image.lanczosResized(width: 40, height: 50, threads: 2) == one)
+        #expect(image.lanczosResized(width: 40, height: 50, threads: 7) == one)
+    }
+}
