@@ -221,6 +221,71 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         #expect(outputs[0] == outputs[1], "1 and 2 threads differ")
     }
 
+    /// An input given in channel parts computes exactly what the joined input does.
+    @Test(arguments: (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 && $0.geometry.inputChannels > 1 })
+    func concatenatedInput(_ test: ConvolutionCase) {
+        let g = test.geometry
+        var values = SeededValues(seed: UInt64(g.inputCount &* 17 &+ g.weightCount))
+        let input = values.array(g.inputCount)
+        let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                            bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                            geometry: g, activation: test.activation)
+        let expected = runPacked(convolution, input: input, threads: 1)
+        let channels = g.inputChannels
+        let splits = [[1, channels - 1], [channels / 2, channels - channels / 2]]
+            + (channels >= 3 ? [[channels - 2, 1, 1]] : [])
+        for split in splits where split.allSatisfy({ $0 > 0 }) {
+            // Part `p` holds input channels `starts[p] ..< starts[p] + split[p]` of every pixel.
+            let starts = split.indices.map { split[..<$0].reduce(0, +) }
+            let parts = split.indices.map { part in
+                stride(from: 0, to: input.count, by: channels).flatMap { pixel in
+                    input[(pixel + starts[part])..<(pixel + starts[part] + split[part])]
+                }
+            }
+            for threads in [1, 2] {
+                var output = [Float](repeating: .nan, count: g.outputCount)
+                let buffers = parts.map { part in
+                    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: part.count)
+                    _ = buffer.initialize(from: part)
+                    return buffer
+                }
+                defer { buffers.forEach { $0.deallocate() } }
+                output.withUnsafeMutableBufferPointer { output in
+                    convolution.run(parts: zip(buffers, split).map { ConvolutionRows.Part(input: $0.baseAddress!, channels: $1) },
+                                    residual: nil, output: output.baseAddress!, threads: threads,
+                                    multiplyAddsPerThread: 1)
+                }
+                #expect(output == expected, "parts \(split), \(threads) threads")
+            }
+        }
+    }
+
+    /// A residual is added after the activation, as a separate addition would.
+    @Test(arguments: (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 })
+    func residual(_ test: ConvolutionCase) {
+        let g = test.geometry
+        var values = SeededValues(seed: UInt64(g.outputCount &* 13 &+ g.weightCount))
+        let input = values.array(g.inputCount)
+        let residual = values.array(g.outputCount)
+        let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                            bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                            geometry: g, activation: test.activation)
+        let expected = zip(runPacked(convolution, input: input, threads: 1), residual).map { $0 + $1 }
+        for threads in [1, 2] {
+            var output = [Float](repeating: .nan, count: g.outputCount)
+            input.withUnsafeBufferPointer { input in
+                residual.withUnsafeBufferPointer { residual in
+                    output.withUnsafeMutableBufferPointer { output in
+                        convolution.run(parts: [ConvolutionRows.Part(input: input.baseAddress!, channels: g.inputChannels)],
+                                        residual: residual.baseAddress!, output: output.baseAddress!, threads: threads,
+                                        multiplyAddsPerThread: 1)
+                    }
+                }
+            }
+            #expect(output == expected, "\(threads) threads")
+        }
+    }
+
     /// One instance serves several callers at once, each with its own buffers.
     @Test func concurrentCallers() {
         let g = padded((24, 24), (16, 16)).geometry

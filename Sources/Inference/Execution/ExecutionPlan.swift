@@ -11,6 +11,10 @@ public final class ExecutionPlan: @unchecked Sendable {
         case arena(offset: Int, count: Int)
         /// A constant tensor owned by the plan.
         case constant(Int)
+
+        var isArena: Bool {
+            if case .arena = self { true } else { false }
+        }
     }
 
     struct Step {
@@ -67,15 +71,13 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
 
         // Shapes, in node order.
-        var lastUse = [Int](repeating: -1, count: graph.values.count)
-        for (position, node) in graph.nodes.enumerated() {
+        for node in graph.nodes {
             var inputShapes: [[Int]] = []
             for id in node.inputs {
                 guard graph.values.indices.contains(id), let shape = shapes[id] else {
                     throw .malformed("node \(node.name) reads a value that is not produced before it")
                 }
                 inputShapes.append(shape)
-                lastUse[id] = position
             }
             let outputShapes = try ShapeInference.outputShapes(of: node, inputs: inputShapes)
             guard outputShapes.count == node.outputs.count else {
@@ -93,8 +95,34 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for id in graph.outputs {
             guard graph.values.indices.contains(id), shapes[id] != nil else { throw .malformed("graph output \(id) is never produced") }
-            lastUse[id] = Int.max
         }
+
+        // The nodes that become steps, with the values each step reads and writes: a convolution
+        // that gathers a concatenation reads the concatenation's parts in place of its input `x`;
+        // one that adds a residual runs where the addition was, reads the residual last and
+        // writes the addition's output.
+        let gathered = reference ? [:] : graph.concatenationsGatheredByConvolutions(shapes: shapes)
+        let residuals = reference ? [:] : graph.residualsAddedByConvolutions(shapes: shapes)
+        let absorbed = Set(gathered.values).union(residuals.values.map(\.convolution))
+        var scheduled: [ScheduledNode] = []
+        for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
+            let residual = residuals[index]
+            let convolutionIndex = residual?.convolution ?? index
+            var step = ScheduledNode(node: graph.nodes[convolutionIndex], reads: graph.nodes[convolutionIndex].inputs,
+                                     writes: node.outputs, inputParts: 1, residual: residual != nil)
+            if let concatenation = gathered[convolutionIndex] {
+                let parts = graph.nodes[concatenation].inputs
+                step.reads = parts + step.node.inputs.dropFirst()
+                step.inputParts = parts.count
+            }
+            if let residual { step.reads.append(residual.residual) }
+            scheduled.append(step)
+        }
+        var lastUse = [Int](repeating: -1, count: graph.values.count)
+        for (position, step) in scheduled.enumerated() {
+            for id in step.reads { lastUse[id] = position }
+        }
+        for id in graph.outputs { lastUse[id] = Int.max }
 
         // Arena: first fit into freed blocks, 64-byte aligned.
         var allocator = ArenaAllocator()
@@ -111,23 +139,25 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         var steps: [Step] = []
         var multiplyAdds = 0
-        for (position, node) in graph.nodes.enumerated() {
-            let inputShapes = node.inputs.map { shapes[$0]! }
-            let outputShapes = node.outputs.map { shapes[$0]! }
-            let kernel = try PreparedKernel(node: node, inputShapes: inputShapes, outputShapes: outputShapes,
+        for (position, step) in scheduled.enumerated() {
+            let node = step.node, reads = step.reads
+            let outputShapes = step.writes.map { shapes[$0]! }
+            let kernel = try PreparedKernel(node: node, inputShapes: node.inputs.map { shapes[$0]! },
+                                            outputShapes: outputShapes,
                                             constants: node.inputs.map { constantIndex[$0].map { constants[$0] } },
-                                            reference: reference)
+                                            inputParts: step.inputParts, residual: step.residual, reference: reference)
             multiplyAdds += kernel.multiplyAdds
-            let inputs = node.inputs.map(operand)
+            let inputShapes = reads.map { shapes[$0]! }
+            let inputs = reads.map(operand)
             var outputs: [Int] = []
-            for id in node.outputs {
+            for id in step.writes {
                 let offset = allocator.allocate(shapes[id]!.reduce(1, *))
                 offsets[id] = offset
                 outputs.append(offset)
             }
             steps.append(Step(node: node.name, kernel: kernel, inputs: inputs, inputShapes: inputShapes,
                               outputs: outputs, outputShapes: outputShapes))
-            for id in Set(node.inputs) where lastUse[id] == position && constantIndex[id] == nil {
+            for id in Set(reads) where lastUse[id] == position && constantIndex[id] == nil {
                 allocator.free(offsets[id]!, shapes[id]!.reduce(1, *))
             }
         }
@@ -148,10 +178,21 @@ public final class ExecutionPlan: @unchecked Sendable {
         self.outputShapes = graph.outputs.map { shapes[$0]! }
     }
 
+    /// One line per step, in run order, for per-layer profiles: node name, kernel, shapes read and written.
+    public var stepDescriptions: [String] {
+        steps.map { step in
+            let shapes = step.inputShapes.enumerated().filter { step.inputs[$0.offset].isArena }.map { "\($0.element)" }
+            return "\(step.node): \(step.kernel.kind) \(shapes.joined(separator: " ")) -> \(step.outputShapes[0])"
+        }
+    }
+
+    /// Multiply-adds of each step (0 for steps that are not convolutions), in run order.
+    public var stepMultiplyAdds: [Int] { steps.map(\.kernel.multiplyAdds) }
+
     /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads` cores.
     ///
-    /// - Parameter profile: when given, called after each step with the operator's kind (as
-    ///   `StepKind` names it) and the step's duration.
+    /// - Parameter profile: when given, called after each step, in the order of `stepDescriptions`,
+    ///   with the kernel's kind (operator, and kernel size for convolutions) and the step's duration.
     public func run(_ inputs: [Tensor], threads: Int = 1,
                     profile: ((String, Duration) -> Void)? = nil) throws(ModelError) -> [Tensor] {
         guard inputs.count == inputOffsets.count else {
@@ -206,6 +247,18 @@ public final class ExecutionPlan: @unchecked Sendable {
         step.kernel.run(inputs: inputs, inputShapes: step.inputShapes, outputs: outputs,
                         outputShapes: step.outputShapes, threads: threads, reference: reference)
     }
+}
+
+/// A node as the plan runs it, after the convolution fusions (see `ExecutionPlan.init`).
+struct ScheduledNode {
+    /// The node whose kernel runs, with its own inputs (a convolution still names its joined input).
+    var node: Node
+    /// The values the step reads, in the order its kernel takes them.
+    var reads: [ValueID]
+    /// The values it writes.
+    var writes: [ValueID]
+    var inputParts: Int
+    var residual: Bool
 }
 
 /// Product of a shape, nil on overflow.

@@ -1,7 +1,9 @@
 /// One node's operator made ready to run at fixed shapes: padding resolved, weights packed,
 /// the fast kernel (or, for testing, the reference twin) chosen.
 enum PreparedKernel {
-    case convolution(PackedConvolution)
+    /// `inputParts` > 1: the input arrives as that many tensors to join along channels.
+    /// `residual`: a last input, shaped as the output, is added after the activation.
+    case convolution(PackedConvolution, inputParts: Int, residual: Bool)
     case referenceConvolution(ConvolutionGeometry, Activation, hasBias: Bool)
     case transposedConvolution(TransposedConvolutionGeometry, hasBias: Bool)
     case binary(BinaryOperator)
@@ -14,7 +16,7 @@ enum PreparedKernel {
     /// A short name of the kernel for profiles: the operator, and for convolutions their shape.
     var kind: String {
         switch self {
-        case .convolution(let packed):
+        case .convolution(let packed, _, _):
             let geometry = packed.geometry
             return geometry.groups == 1
                 ? "convolution \(geometry.kernelHeight)x\(geometry.kernelWidth)"
@@ -32,7 +34,7 @@ enum PreparedKernel {
 
     var multiplyAdds: Int {
         switch self {
-        case .convolution(let packed): packed.geometry.multiplyAdds
+        case .convolution(let packed, _, _): packed.geometry.multiplyAdds
         case .referenceConvolution(let geometry, _, _): geometry.multiplyAdds
         case .transposedConvolution(let geometry, _):
             geometry.inputCount * geometry.kernelHeight * geometry.kernelWidth * geometry.outputChannels
@@ -40,9 +42,13 @@ enum PreparedKernel {
         }
     }
 
-    /// - Parameter constants: for each input, its contents when it is a constant.
-    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?],
-         reference: Bool) throws(ModelError) {
+    /// - Parameters:
+    ///   - constants: for each input, its contents when it is a constant.
+    ///   - inputParts: for a convolution that gathers a concatenation, the concatenation's part
+    ///     count (`node` and `inputShapes` still name the joined input); 1 otherwise.
+    ///   - residual: the convolution adds a residual input to its output.
+    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: Int = 1,
+         residual: Bool = false, reference: Bool) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
             let geometry = convolution.geometry(input: inputShapes[0], weights: inputShapes[1])
@@ -57,7 +63,8 @@ enum PreparedKernel {
                     throw .unsupported("node \(node.name): convolution bias must be constant")
                 }
                 self = .convolution(PackedConvolution(weights: weightValues, bias: bias, geometry: geometry,
-                                                      activation: convolution.activation))
+                                                      activation: convolution.activation),
+                                    inputParts: inputParts, residual: residual)
             }
         case .transposedConvolution(let transposed):
             self = .transposedConvolution(
@@ -80,13 +87,18 @@ enum PreparedKernel {
         }
     }
 
-    /// Runs the kernel. Buffers have the counts of the planned shapes.
+    /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with
+    /// `inputParts` > 1 takes the parts first, then its weights and bias, then the residual if any.
     func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
              outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
              reference: Bool) {
         let output = outputs[0]
         switch self {
-        case .convolution(let packed):
+        case .convolution(let packed, let inputParts, let residual) where inputParts > 1 || residual:
+            packed.run(concatenating: (0..<inputParts).map { (inputs[$0].baseAddress!, inputShapes[$0][3]) },
+                       residual: residual ? inputs[inputs.count - 1].baseAddress! : nil,
+                       output: output.baseAddress!, threads: threads)
+        case .convolution(let packed, _, _):
             packed.run(input: inputs[0].baseAddress!, output: output.baseAddress!, threads: threads)
         case .referenceConvolution(let geometry, let activation, let hasBias):
             ReferenceKernels.convolution(input: inputs[0], weights: inputs[1], bias: hasBias ? inputs[2] : nil,

@@ -1,0 +1,58 @@
+import Testing
+@testable import Inference
+
+@Suite struct ConcatenationGatheringTests {
+    /// x -> convA (4 channels), x -> convB (3 channels); concat(convA, convB) -> convC (3x3) -> out;
+    /// concat(convB, convA) -> convD, whose concatenation is also a graph output.
+    func graph() -> Graph {
+        var graph = Graph()
+        var values = SeededValues(seed: 5)
+        func constant(_ name: String, _ shape: [Int]) -> ValueID {
+            graph.addValue(.init(name: name, constant: Tensor(shape: shape, scalars: values.array(shape.reduce(1, *)))))
+        }
+        let x = graph.addValue(.init(name: "x", shape: [1, 6, 7, 2]))
+        let weightsA = constant("wa", [4, 1, 1, 2]), weightsB = constant("wb", [3, 3, 3, 2]), biasB = constant("bb", [3])
+        let weightsC = constant("wc", [5, 3, 3, 7]), biasC = constant("bc", [5]), weightsD = constant("wd", [2, 1, 1, 7])
+        let a = graph.addValue(.init(name: "a")), b = graph.addValue(.init(name: "b"))
+        let joined = graph.addValue(.init(name: "joined")), c = graph.addValue(.init(name: "c"))
+        let joined2 = graph.addValue(.init(name: "joined2")), d = graph.addValue(.init(name: "d"))
+        let padded = Convolution(padding: .explicit(top: 1, left: 1, bottom: 1, right: 1), activation: .relu)
+        graph.nodes = [
+            Node(name: "convA", operation: .convolution(Convolution(padding: .valid)), inputs: [x, weightsA], outputs: [a]),
+            Node(name: "convB", operation: .convolution(padded), inputs: [x, weightsB, biasB], outputs: [b]),
+            Node(name: "concat", operation: .concatenate(axis: -1), inputs: [a, b], outputs: [joined]),
+            Node(name: "convC", operation: .convolution(padded), inputs: [joined, weightsC, biasC], outputs: [c]),
+            Node(name: "concat2", operation: .concatenate(axis: 3), inputs: [b, a], outputs: [joined2]),
+            Node(name: "convD", operation: .convolution(Convolution(padding: .valid)), inputs: [joined2, weightsD], outputs: [d]),
+        ]
+        graph.inputs = [x]
+        graph.outputs = [c, d, joined2]
+        return graph
+    }
+
+    @Test func gathersOnlyConcatenationsReadByOneConvolution() {
+        var shapes = [[Int]?](repeating: nil, count: graph().values.count)
+        shapes[graph().value(named: "joined")!] = [1, 6, 7, 7]
+        shapes[graph().value(named: "joined2")!] = [1, 6, 7, 7]
+        #expect(graph().concatenationsGatheredByConvolutions(shapes: shapes) == [3: 2])
+        // Along another axis there is nothing to gather.
+        var heights = graph()
+        heights.nodes[2].operation = .concatenate(axis: 1)
+        #expect(heights.concatenationsGatheredByConvolutions(shapes: shapes) == [:])
+    }
+
+    @Test func gatheringPlanComputesTheSame() throws {
+        let plan = try ExecutionPlan(graph: graph())
+        #expect(plan.steps.map(\.node) == ["convA", "convB", "convC", "concat2", "convD"])
+        var values = SeededValues(seed: 9)
+        let input = Tensor(shape: [1, 6, 7, 2], scalars: values.array(84))
+        let reference = try ExecutionPlan(graph: graph(), reference: true).run([input])
+        for threads in [1, 2] {
+            let outputs = try plan.run([input], threads: threads)
+            for (output, expected) in zip(outputs, reference) {
+                #expect(output.shape == expected.shape)
+                #expect(relativeError(output.scalars, expected.scalars) <= 1e-5)
+            }
+        }
+    }
+}
