@@ -1,10 +1,16 @@
+import Foundation
+
 /// A graph made ready to run for fixed input shapes: shapes inferred, kernels chosen and weights packed
 /// once, and every intermediate value given a place in one arena whose size is near the largest set of
 /// values alive at once (a value's space is reused after its last reader).
 ///
-/// `run` keeps no state between calls, so one plan serves concurrent callers; each call allocates its
-/// own arena.
+/// `run` keeps no state between calls, so one plan serves concurrent callers; each call has an arena
+/// of its own. Arenas of finished calls are kept for the next (up to `keptArenas`): a fresh one's
+/// pages are faulted in and zeroed by the kernel on first touch, which for U-2-Net-p's 130 MB arena
+/// cost tens of milliseconds a run. The kept memory is freed with the plan.
 public final class ExecutionPlan: @unchecked Sendable {
+    /// Idle arenas kept at most: one per concurrent caller expected.
+    static let keptArenas = 2
     /// Where a step reads an operand.
     enum Operand {
         /// `count` floats at `offset` in the run's arena.
@@ -42,6 +48,9 @@ public final class ExecutionPlan: @unchecked Sendable {
     let reference: Bool
     let inputOffsets: [Int]
     let outputOperands: [Operand]
+    /// Arenas of finished runs, each `arenaCount` floats (at least 1), guarded by `arenaLock`.
+    private var idleArenas: [UnsafeMutablePointer<Float>] = []
+    private let arenaLock = NSLock()
 
     /// - Parameters:
     ///   - graph: the model.
@@ -201,9 +210,8 @@ public final class ExecutionPlan: @unchecked Sendable {
         for (tensor, shape) in zip(inputs, inputShapes) where tensor.shape != shape {
             throw .invalidInput("input has shape \(tensor.shape), the plan expects \(shape)")
         }
-        let arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
-        defer { arena.deallocate() }
+        let arena = takeArena()
+        defer { returnArena(arena) }
         for (tensor, offset) in zip(inputs, inputOffsets) {
             tensor.scalars.withUnsafeBufferPointer { (arena + offset).update(from: $0.baseAddress!, count: $0.count) }
         }
@@ -231,6 +239,24 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     deinit {
         for storage in constants { storage.deallocate() }
+        for arena in idleArenas { arena.deallocate() }
+    }
+
+    /// A kept arena, or a new one. Its contents are garbage: every step writes its outputs before
+    /// any step reads them.
+    private func takeArena() -> UnsafeMutablePointer<Float> {
+        if let arena = arenaLock.withLock({ idleArenas.popLast() }) { return arena }
+        return UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
+    }
+
+    private func returnArena(_ arena: UnsafeMutablePointer<Float>) {
+        let kept = arenaLock.withLock {
+            guard idleArenas.count < Self.keptArenas else { return false }
+            idleArenas.append(arena)
+            return true
+        }
+        if !kept { arena.deallocate() }
     }
 
     private func execute(_ step: Step, arena: UnsafeMutablePointer<Float>, threads: Int) {
