@@ -34,11 +34,41 @@ import Testing
         var shapes = [[Int]?](repeating: nil, count: graph().values.count)
         shapes[graph().value(named: "joined")!] = [1, 6, 7, 7]
         shapes[graph().value(named: "joined2")!] = [1, 6, 7, 7]
-        #expect(graph().concatenationsGatheredByConvolutions(shapes: shapes) == [3: 2])
+        #expect(graph().concatenationsGatheredByConvolutions(shapes: shapes)
+            == [3: GatheredConcatenation(concatenation: 2, resizes: [nil, nil])])
         // Along another axis there is nothing to gather.
         var heights = graph()
         heights.nodes[2].operation = .concatenate(axis: 1)
         #expect(heights.concatenationsGatheredByConvolutions(shapes: shapes) == [:])
+    }
+
+    /// concat(resize(x), y) -> conv: the resize and the concatenation are both gathered.
+    @Test func gathersThroughResizes() throws {
+        var graph = Graph()
+        var values = SeededValues(seed: 8)
+        let x = graph.addValue(.init(name: "x", shape: [1, 3, 4, 2]))
+        let y = graph.addValue(.init(name: "y", shape: [1, 6, 7, 3]))
+        let weights = graph.addValue(.init(name: "w", constant: Tensor(shape: [4, 3, 3, 5], scalars: values.array(180))))
+        let resized = graph.addValue(.init(name: "resized")), joined = graph.addValue(.init(name: "joined"))
+        let output = graph.addValue(.init(name: "out"))
+        graph.nodes = [
+            Node(name: "resize", operation: .resize(Resize(mode: .linear, coordinateTransform: .pytorchHalfPixel,
+                                                           size: (6, 7))), inputs: [x], outputs: [resized]),
+            Node(name: "concat", operation: .concatenate(axis: 3), inputs: [resized, y], outputs: [joined]),
+            Node(name: "conv", operation: .convolution(Convolution(padding: .explicit(top: 1, left: 1, bottom: 1, right: 1))),
+                 inputs: [joined, weights], outputs: [output]),
+        ]
+        graph.inputs = [x, y]
+        graph.outputs = [output]
+        let plan = try ExecutionPlan(graph: graph)
+        #expect(plan.steps.map(\.node) == ["conv"])
+        let inputs = [Tensor(shape: [1, 3, 4, 2], scalars: values.array(24)), Tensor(shape: [1, 6, 7, 3], scalars: values.array(126))]
+        let expected = try ExecutionPlan(graph: graph, reference: true).run(inputs)[0]
+        for threads in [1, 2] {
+            let result = try plan.run(inputs, threads: threads)[0]
+            #expect(result.shape == [1, 6, 7, 4])
+            #expect(relativeError(result.scalars, expected.scalars) <= 1e-5)
+        }
     }
 
     @Test func gatheringPlanComputesTheSame() throws {

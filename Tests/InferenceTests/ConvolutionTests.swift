@@ -260,6 +260,55 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         }
     }
 
+    /// A part read through a resize computes exactly what resizing it first does.
+    @Test(arguments: [Resize.Mode.linear, .nearest])
+    func resizedPart(_ mode: Resize.Mode) {
+        let cases = (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 && $0.geometry.inputChannels > 1 }
+        for test in cases {
+            let g = test.geometry
+            var values = SeededValues(seed: UInt64(g.inputCount &* 7 &+ g.weightCount))
+            let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                                bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                                geometry: g, activation: test.activation)
+            // Part 0: `first` channels upsampled from about half the size; part 1: the other channels.
+            let first = max(1, g.inputChannels / 4), second = g.inputChannels - first
+            let smallShape = [g.batch, (g.inputHeight + 1) / 2, (g.inputWidth + 1) / 2, first]
+            let small = values.array(smallShape.reduce(1, *))
+            let plain = values.array(g.batch * g.inputHeight * g.inputWidth * second)
+            let rows = ResizeRows(Resize(mode: mode, coordinateTransform: .pytorchHalfPixel,
+                                         size: (g.inputHeight, g.inputWidth)), inputShape: smallShape)
+            var resized = [Float](repeating: .nan, count: rows.outputCount)
+            small.withUnsafeBufferPointer { small in
+                resized.withUnsafeMutableBufferPointer { resized in
+                    for row in 0..<rows.outputRows {
+                        rows.write(row: row, from: small.baseAddress!, to: resized.baseAddress! + row * g.inputWidth * first,
+                                   pixelStride: first, columns: g.inputWidth)
+                    }
+                }
+            }
+            var joined: [Float] = []
+            for pixel in 0..<(g.batch * g.inputHeight * g.inputWidth) {
+                joined += resized[(pixel * first)..<((pixel + 1) * first)]
+                joined += plain[(pixel * second)..<((pixel + 1) * second)]
+            }
+            let expected = runPacked(convolution, input: joined, threads: 1)
+            for threads in [1, 2] {
+                var output = [Float](repeating: .nan, count: g.outputCount)
+                small.withUnsafeBufferPointer { small in
+                    plain.withUnsafeBufferPointer { plain in
+                        output.withUnsafeMutableBufferPointer { output in
+                            convolution.run(parts: [ConvolutionRows.Part(input: small.baseAddress!, channels: first, resized: rows),
+                                                    ConvolutionRows.Part(input: plain.baseAddress!, channels: second)],
+                                            residual: nil, output: output.baseAddress!, threads: threads,
+                                            multiplyAddsPerThread: 1)
+                        }
+                    }
+                }
+                #expect(output == expected, "\(test.testDescription), \(threads) threads")
+            }
+        }
+    }
+
     /// A residual is added after the activation, as a separate addition would.
     @Test(arguments: (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 })
     func residual(_ test: ConvolutionCase) {

@@ -9,8 +9,12 @@ extension Graph {
     /// the joined tensor is never written, each input row being copied once into the convolution's
     /// row buffer, which it copies anyway.
     ///
+    ///
+    /// A part that is a resize read by nothing else is gathered from the resize's input, each row
+    /// interpolated as it is buffered (U-2-Net upsamples every deeper stage only to concatenate it).
+    ///
     /// - Parameter shapes: every value's shape, as the plan inferred them.
-    func concatenationsGatheredByConvolutions(shapes: [[Int]?]) -> [Int: Int] {
+    func concatenationsGatheredByConvolutions(shapes: [[Int]?]) -> [Int: GatheredConcatenation] {
         var readers = [Int](repeating: 0, count: values.count)
         var reader = [Int?](repeating: nil, count: values.count)
         for (index, node) in nodes.enumerated() {
@@ -20,8 +24,12 @@ extension Graph {
             }
         }
         for id in outputs where values.indices.contains(id) { readers[id] += 1 }
+        var producer = [Int?](repeating: nil, count: values.count)
+        for (index, node) in nodes.enumerated() {
+            for id in node.outputs where values.indices.contains(id) { producer[id] = index }
+        }
 
-        var gathered: [Int: Int] = [:]
+        var gathered: [Int: GatheredConcatenation] = [:]
         for (index, node) in nodes.enumerated() {
             guard case .concatenate(let axis) = node.operation, node.outputs.count == 1,
                   let joined = node.outputs.first, values.indices.contains(joined),
@@ -34,8 +42,23 @@ extension Graph {
             guard case .convolution(let attributes) = convolution.operation, attributes.groups == 1,
                   convolution.inputs.first == joined
             else { continue }
-            gathered[convolutionIndex] = index
+            let resizes = node.inputs.map { part -> Int? in
+                guard readers[part] == 1, let source = producer[part], case .resize = nodes[source].operation,
+                      let resized = nodes[source].inputs.first, values.indices.contains(resized),
+                      values[resized].constant == nil, shapes[resized]?.count == 4
+                else { return nil }
+                return source
+            }
+            gathered[convolutionIndex] = GatheredConcatenation(concatenation: index, resizes: resizes)
         }
         return gathered
     }
+}
+
+/// A concatenation a convolution gathers (`Graph.concatenationsGatheredByConvolutions`).
+struct GatheredConcatenation: Equatable {
+    /// The concatenation's node index.
+    var concatenation: Int
+    /// For each part, the index of the resize node it gathers through, or nil when it reads the part as is.
+    var resizes: [Int?]
 }

@@ -112,17 +112,26 @@ public final class ExecutionPlan: @unchecked Sendable {
         // writes the addition's output.
         let gathered = reference ? [:] : graph.concatenationsGatheredByConvolutions(shapes: shapes)
         let residuals = reference ? [:] : graph.residualsAddedByConvolutions(shapes: shapes)
-        let absorbed = Set(gathered.values).union(residuals.values.map(\.convolution))
+        let absorbed = Set(gathered.values.flatMap { [$0.concatenation] + $0.resizes.compactMap { $0 } })
+            .union(residuals.values.map(\.convolution))
         var scheduled: [ScheduledNode] = []
         for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
             let residual = residuals[index]
             let convolutionIndex = residual?.convolution ?? index
             var step = ScheduledNode(node: graph.nodes[convolutionIndex], reads: graph.nodes[convolutionIndex].inputs,
-                                     writes: node.outputs, inputParts: 1, residual: residual != nil)
-            if let concatenation = gathered[convolutionIndex] {
-                let parts = graph.nodes[concatenation].inputs
+                                     writes: node.outputs, inputParts: [nil], residual: residual != nil)
+            if let gathering = gathered[convolutionIndex] {
+                var parts = graph.nodes[gathering.concatenation].inputs
+                step.inputParts = []
+                for (position, resizeIndex) in gathering.resizes.enumerated() {
+                    guard let resizeIndex, case .resize(let resize) = graph.nodes[resizeIndex].operation else {
+                        step.inputParts.append(nil)
+                        continue
+                    }
+                    parts[position] = graph.nodes[resizeIndex].inputs[0]
+                    step.inputParts.append(ResizeRows(resize, inputShape: shapes[parts[position]]!))
+                }
                 step.reads = parts + step.node.inputs.dropFirst()
-                step.inputParts = parts.count
             }
             if let residual { step.reads.append(residual.residual) }
             scheduled.append(step)
@@ -283,7 +292,9 @@ struct ScheduledNode {
     var reads: [ValueID]
     /// The values it writes.
     var writes: [ValueID]
-    var inputParts: Int
+    /// For a convolution, one entry per part of its input: nil for a part read as is, or the
+    /// resize through which the part is read. `[nil]` for a convolution of one tensor.
+    var inputParts: [ResizeRows?]
     var residual: Bool
 }
 

@@ -1,9 +1,10 @@
 /// One node's operator made ready to run at fixed shapes: padding resolved, weights packed,
 /// the fast kernel (or, for testing, the reference twin) chosen.
 enum PreparedKernel {
-    /// `inputParts` > 1: the input arrives as that many tensors to join along channels.
+    /// `inputParts`: the input arrives as that many tensors to join along channels, each read as
+    /// is (nil) or through a resize; `[nil]` for one tensor.
     /// `residual`: a last input, shaped as the output, is added after the activation.
-    case convolution(PackedConvolution, inputParts: Int, residual: Bool)
+    case convolution(PackedConvolution, inputParts: [ResizeRows?], residual: Bool)
     case referenceConvolution(ConvolutionGeometry, Activation, hasBias: Bool)
     case transposedConvolution(TransposedConvolutionGeometry, hasBias: Bool)
     case binary(BinaryOperator)
@@ -44,10 +45,10 @@ enum PreparedKernel {
 
     /// - Parameters:
     ///   - constants: for each input, its contents when it is a constant.
-    ///   - inputParts: for a convolution that gathers a concatenation, the concatenation's part
-    ///     count (`node` and `inputShapes` still name the joined input); 1 otherwise.
+    ///   - inputParts: for a convolution that gathers a concatenation, one entry per part, the
+    ///     resize it is read through or nil (`node` and `inputShapes` still name the joined input).
     ///   - residual: the convolution adds a residual input to its output.
-    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: Int = 1,
+    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: [ResizeRows?] = [nil],
          residual: Bool = false, reference: Bool) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
@@ -87,16 +88,19 @@ enum PreparedKernel {
         }
     }
 
-    /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with
-    /// `inputParts` > 1 takes the parts first, then its weights and bias, then the residual if any.
+    /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with several
+    /// `inputParts` takes the parts first (a resized part: the resize's input), then its weights and
+    /// bias, then the residual if any.
     func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
              outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
              reference: Bool) {
         let output = outputs[0]
         switch self {
-        case .convolution(let packed, let inputParts, let residual) where inputParts > 1 || residual:
-            packed.run(concatenating: (0..<inputParts).map { (inputs[$0].baseAddress!, inputShapes[$0][3]) },
-                       residual: residual ? inputs[inputs.count - 1].baseAddress! : nil,
+        case .convolution(let packed, let inputParts, let residual) where inputParts.count > 1 || inputParts[0] != nil || residual:
+            let parts = inputParts.enumerated().map { index, resized in
+                ConvolutionRows.Part(input: inputs[index].baseAddress!, channels: inputShapes[index][3], resized: resized)
+            }
+            packed.run(parts: parts, residual: residual ? inputs[inputs.count - 1].baseAddress! : nil,
                        output: output.baseAddress!, threads: threads)
         case .convolution(let packed, _, _):
             packed.run(input: inputs[0].baseAddress!, output: output.baseAddress!, threads: threads)

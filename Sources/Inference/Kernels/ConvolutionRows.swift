@@ -12,13 +12,16 @@
 /// The input may come in parts, NHWC tensors of the same batch, height and width whose channels,
 /// one after the other, make the input's channels (a concatenation along channels): each buffered
 /// pixel then gathers its channels from every part, and the concatenated tensor is never formed.
+/// A part may also be a resize of a smaller tensor, interpolated as its rows are buffered.
 ///
 /// One instance belongs to one thread; it is not `Sendable`.
 final class ConvolutionRows {
-    /// One part of the input: NHWC `[batch, height, width, channels]`.
+    /// One part of the input: NHWC `[batch, height, width, channels]`, or, with `resized`, the
+    /// resize of `input` to that size, computed row by row as rows are buffered.
     struct Part {
         var input: UnsafePointer<Float>
         var channels: Int
+        var resized: ResizeRows? = nil
     }
 
     private let parts: [Part]
@@ -77,16 +80,20 @@ final class ConvolutionRows {
             // Input columns that land inside the padded row; everything else stays 0.
             let columns = min(width, paddedWidth - padLeft)
             guard columns > 0 else { return UnsafePointer(destination) }
-            if parts.count == 1 && channelStride == channels {
+            if parts.count == 1 && channelStride == channels && parts[0].resized == nil {
                 (destination + padLeft * channels).update(from: parts[0].input + index * width * channels,
                                                           count: columns * channels)
             } else {
                 var channel = 0
                 for part in parts {
-                    let source = part.input + index * width * part.channels
                     let target = destination + padLeft * channelStride + channel
-                    for x in 0..<columns {
-                        Vector16.copy(source + x * part.channels, target + x * channelStride, count: part.channels)
+                    if let resized = part.resized {
+                        resized.write(row: index, from: part.input, to: target, pixelStride: channelStride, columns: columns)
+                    } else {
+                        let source = part.input + index * width * part.channels
+                        for x in 0..<columns {
+                            Vector16.copy(source + x * part.channels, target + x * channelStride, count: part.channels)
+                        }
                     }
                     channel += part.channels
                 }
