@@ -260,9 +260,9 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         }
     }
 
-    /// A part read through a resize computes exactly what resizing it first does.
-    @Test(arguments: [Resize.Mode.linear, .nearest])
-    func resizedPart(_ mode: Resize.Mode) {
+    /// A part read through a resize or a pooling computes exactly what running that first does.
+    @Test(arguments: ["linear resize", "nearest resize", "max pool"])
+    func partThroughProducer(_ producer: String) throws {
         let cases = (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 && $0.geometry.inputChannels > 1 }
         for test in cases {
             let g = test.geometry
@@ -270,17 +270,27 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
             let convolution = PackedConvolution(weights: values.array(g.weightCount),
                                                 bias: test.hasBias ? values.array(g.outputChannels) : nil,
                                                 geometry: g, activation: test.activation)
-            // Part 0: `first` channels upsampled from about half the size; part 1: the other channels.
+            // Part 0: `first` channels resized from about half the size or pooled from about twice
+            // the size; part 1: the other channels.
             let first = max(1, g.inputChannels / 4), second = g.inputChannels - first
-            let smallShape = [g.batch, (g.inputHeight + 1) / 2, (g.inputWidth + 1) / 2, first]
+            let rows: ConvolutionRows.RowProducer, smallShape: [Int]
+            if producer == "max pool" {
+                // An odd width where it can be: ceil mode pools the last column alone.
+                smallShape = [g.batch, 2 * g.inputHeight, max(2 * g.inputWidth - 1, 2), first]
+                let pooling = Pooling(kind: .max, kernel: (2, 2), strides: (2, 2), padding: .valid, ceilMode: true)
+                rows = .pool(PoolRows(kind: .max, geometry: try PoolingGeometry(inputShape: smallShape, pooling: pooling)))
+            } else {
+                smallShape = [g.batch, (g.inputHeight + 1) / 2, (g.inputWidth + 1) / 2, first]
+                rows = .resize(ResizeRows(Resize(mode: producer == "linear resize" ? .linear : .nearest,
+                                                 coordinateTransform: .pytorchHalfPixel,
+                                                 size: (g.inputHeight, g.inputWidth)), inputShape: smallShape))
+            }
             let small = values.array(smallShape.reduce(1, *))
             let plain = values.array(g.batch * g.inputHeight * g.inputWidth * second)
-            let rows = ResizeRows(Resize(mode: mode, coordinateTransform: .pytorchHalfPixel,
-                                         size: (g.inputHeight, g.inputWidth)), inputShape: smallShape)
-            var resized = [Float](repeating: .nan, count: rows.outputCount)
+            var resized = [Float](repeating: .nan, count: g.batch * g.inputHeight * g.inputWidth * first)
             small.withUnsafeBufferPointer { small in
                 resized.withUnsafeMutableBufferPointer { resized in
-                    for row in 0..<rows.outputRows {
+                    for row in 0..<(g.batch * g.inputHeight) {
                         rows.write(row: row, from: small.baseAddress!, to: resized.baseAddress! + row * g.inputWidth * first,
                                    pixelStride: first, columns: g.inputWidth)
                     }
@@ -297,7 +307,7 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
                 small.withUnsafeBufferPointer { small in
                     plain.withUnsafeBufferPointer { plain in
                         output.withUnsafeMutableBufferPointer { output in
-                            convolution.run(parts: [ConvolutionRows.Part(input: small.baseAddress!, channels: first, resized: rows),
+                            convolution.run(parts: [ConvolutionRows.Part(input: small.baseAddress!, channels: first, through: rows),
                                                     ConvolutionRows.Part(input: plain.baseAddress!, channels: second)],
                                             residual: nil, output: output.baseAddress!, threads: threads,
                                             multiplyAddsPerThread: 1)

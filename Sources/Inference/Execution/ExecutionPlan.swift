@@ -107,12 +107,12 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
 
         // The nodes that become steps, with the values each step reads and writes: a convolution
-        // that gathers a concatenation reads the concatenation's parts in place of its input `x`;
-        // one that adds a residual runs where the addition was, reads the residual last and
-        // writes the addition's output.
-        let gathered = reference ? [:] : graph.concatenationsGatheredByConvolutions(shapes: shapes)
+        // that gathers its input (a concatenation, resizes, poolings) reads the values they read
+        // in place of its input `x`; one that adds a residual runs where the addition was, reads
+        // the residual last and writes the addition's output.
+        let gathered = reference ? [:] : graph.inputsGatheredByConvolutions(shapes: shapes)
         let residuals = reference ? [:] : graph.residualsAddedByConvolutions(shapes: shapes)
-        let absorbed = Set(gathered.values.flatMap { [$0.concatenation] + $0.resizes.compactMap { $0 } })
+        let absorbed = Set(gathered.values.flatMap { [$0.concatenation].compactMap { $0 } + $0.producers.compactMap { $0 } })
             .union(residuals.values.map(\.convolution))
         var scheduled: [ScheduledNode] = []
         for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
@@ -121,15 +121,25 @@ public final class ExecutionPlan: @unchecked Sendable {
             var step = ScheduledNode(node: graph.nodes[convolutionIndex], reads: graph.nodes[convolutionIndex].inputs,
                                      writes: node.outputs, inputParts: [nil], residual: residual != nil)
             if let gathering = gathered[convolutionIndex] {
-                var parts = graph.nodes[gathering.concatenation].inputs
+                var parts = gathering.concatenation.map { graph.nodes[$0].inputs } ?? [step.node.inputs[0]]
                 step.inputParts = []
-                for (position, resizeIndex) in gathering.resizes.enumerated() {
-                    guard let resizeIndex, case .resize(let resize) = graph.nodes[resizeIndex].operation else {
+                for (position, producerIndex) in gathering.producers.enumerated() {
+                    guard let producerIndex else {
                         step.inputParts.append(nil)
                         continue
                     }
-                    parts[position] = graph.nodes[resizeIndex].inputs[0]
-                    step.inputParts.append(ResizeRows(resize, inputShape: shapes[parts[position]]!))
+                    let producer = graph.nodes[producerIndex]
+                    parts[position] = producer.inputs[0]
+                    let inputShape = shapes[parts[position]]!
+                    switch producer.operation {
+                    case .resize(let resize):
+                        step.inputParts.append(.resize(ResizeRows(resize, inputShape: inputShape)))
+                    case .pool(let pooling):
+                        step.inputParts.append(.pool(PoolRows(
+                            kind: pooling.kind, geometry: try PoolingGeometry(inputShape: inputShape, pooling: pooling))))
+                    default:
+                        preconditionFailure("node \(producer.name) cannot produce rows")
+                    }
                 }
                 step.reads = parts + step.node.inputs.dropFirst()
             }
@@ -293,8 +303,8 @@ struct ScheduledNode {
     /// The values it writes.
     var writes: [ValueID]
     /// For a convolution, one entry per part of its input: nil for a part read as is, or the
-    /// resize through which the part is read. `[nil]` for a convolution of one tensor.
-    var inputParts: [ResizeRows?]
+    /// resize or pooling through which it is read. `[nil]` for a convolution of one tensor read as is.
+    var inputParts: [ConvolutionRows.RowProducer?]
     var residual: Bool
 }
 

@@ -2,9 +2,9 @@
 /// the fast kernel (or, for testing, the reference twin) chosen.
 enum PreparedKernel {
     /// `inputParts`: the input arrives as that many tensors to join along channels, each read as
-    /// is (nil) or through a resize; `[nil]` for one tensor.
+    /// is (nil) or through a resize or pooling; `[nil]` for one tensor read as is.
     /// `residual`: a last input, shaped as the output, is added after the activation.
-    case convolution(PackedConvolution, inputParts: [ResizeRows?], residual: Bool)
+    case convolution(PackedConvolution, inputParts: [ConvolutionRows.RowProducer?], residual: Bool)
     case referenceConvolution(ConvolutionGeometry, Activation, hasBias: Bool)
     case transposedConvolution(TransposedConvolutionGeometry, hasBias: Bool)
     case binary(BinaryOperator)
@@ -45,10 +45,10 @@ enum PreparedKernel {
 
     /// - Parameters:
     ///   - constants: for each input, its contents when it is a constant.
-    ///   - inputParts: for a convolution that gathers a concatenation, one entry per part, the
-    ///     resize it is read through or nil (`node` and `inputShapes` still name the joined input).
+    ///   - inputParts: for a convolution that gathers its input, one entry per part, the resize
+    ///     or pooling it is read through or nil (`node` and `inputShapes` still name the input `x`).
     ///   - residual: the convolution adds a residual input to its output.
-    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: [ResizeRows?] = [nil],
+    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: [ConvolutionRows.RowProducer?] = [nil],
          residual: Bool = false, reference: Bool) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
@@ -89,16 +89,16 @@ enum PreparedKernel {
     }
 
     /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with several
-    /// `inputParts` takes the parts first (a resized part: the resize's input), then its weights and
-    /// bias, then the residual if any.
+    /// `inputParts` takes the parts first (a part read through a resize or pooling: that operator's
+    /// input), then its weights and bias, then the residual if any.
     func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
              outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
              reference: Bool) {
         let output = outputs[0]
         switch self {
         case .convolution(let packed, let inputParts, let residual) where inputParts.count > 1 || inputParts[0] != nil || residual:
-            let parts = inputParts.enumerated().map { index, resized in
-                ConvolutionRows.Part(input: inputs[index].baseAddress!, channels: inputShapes[index][3], resized: resized)
+            let parts = inputParts.enumerated().map { index, producer in
+                ConvolutionRows.Part(input: inputs[index].baseAddress!, channels: inputShapes[index][3], through: producer)
             }
             packed.run(parts: parts, residual: residual ? inputs[inputs.count - 1].baseAddress! : nil,
                        output: output.baseAddress!, threads: threads)

@@ -187,8 +187,8 @@ public final class PackedConvolution: Sendable {
             output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
     }
 
-    /// `run(concatenating:residual:...)` with parts that may be resizes of smaller tensors
-    /// (`ConvolutionRows.Part.resized`), computed as the rows are buffered.
+    /// `run(concatenating:residual:...)` with parts that may be resizes or poolings of other tensors
+    /// (`ConvolutionRows.Part.through`), computed as the rows are buffered.
     func run(parts: [ConvolutionRows.Part], residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
              threads: Int) {
         run(parts: parts, residual: residual, output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
@@ -215,7 +215,7 @@ public final class PackedConvolution: Sendable {
             packedBias.withUnsafeBufferPointer { bias in
                 guard let weights = weights.baseAddress, let bias = bias.baseAddress else { return }
                 switch strategy {
-                case .pointwise where parts.count == 1 && parts[0].resized == nil:
+                case .pointwise where parts.count == 1 && parts[0].through == nil:
                     runPointwise(input: parts[0].input, residual: residual, output: output, weights: weights, bias: bias,
                                  threads: workers)
                 case .pointwise, .general:

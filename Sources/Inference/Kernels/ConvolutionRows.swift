@@ -12,16 +12,33 @@
 /// The input may come in parts, NHWC tensors of the same batch, height and width whose channels,
 /// one after the other, make the input's channels (a concatenation along channels): each buffered
 /// pixel then gathers its channels from every part, and the concatenated tensor is never formed.
-/// A part may also be a resize of a smaller tensor, interpolated as its rows are buffered.
+/// A part may also be the resize or pooling of another tensor, computed as its rows are buffered.
 ///
 /// One instance belongs to one thread; it is not `Sendable`.
 final class ConvolutionRows {
-    /// One part of the input: NHWC `[batch, height, width, channels]`, or, with `resized`, the
-    /// resize of `input` to that size, computed row by row as rows are buffered.
+    /// One part of the input: NHWC `[batch, height, width, channels]`, or, with `through`, the
+    /// resize or pooling of `input` to that size, computed row by row as rows are buffered.
     struct Part {
         var input: UnsafePointer<Float>
         var channels: Int
-        var resized: ResizeRows? = nil
+        var through: RowProducer? = nil
+    }
+
+    /// An operator whose output rows a convolution computes as it buffers them.
+    enum RowProducer: Sendable {
+        case resize(ResizeRows)
+        case pool(PoolRows)
+
+        @inline(__always)
+        func write(row: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+                   pixelStride: Int, columns: Int) {
+            switch self {
+            case .resize(let rows):
+                rows.write(row: row, from: source, to: destination, pixelStride: pixelStride, columns: columns)
+            case .pool(let rows):
+                rows.write(row: row, from: source, to: destination, pixelStride: pixelStride, columns: columns)
+            }
+        }
     }
 
     private let parts: [Part]
@@ -80,15 +97,18 @@ final class ConvolutionRows {
             // Input columns that land inside the padded row; everything else stays 0.
             let columns = min(width, paddedWidth - padLeft)
             guard columns > 0 else { return UnsafePointer(destination) }
-            if parts.count == 1 && channelStride == channels && parts[0].resized == nil {
+            if parts.count == 1 && channelStride == channels && parts[0].through == nil {
                 (destination + padLeft * channels).update(from: parts[0].input + index * width * channels,
                                                           count: columns * channels)
             } else {
                 var channel = 0
                 for part in parts {
                     let target = destination + padLeft * channelStride + channel
-                    if let resized = part.resized {
-                        resized.write(row: index, from: part.input, to: target, pixelStride: channelStride, columns: columns)
+                    if let producer = part.through {
+                        producer.write(row: index, from: part.input, to: target, pixelStride: channelStride, columns: columns)
+                    } else if part.channels == 1 {
+                        let source = part.input + index * width
+                        for x in 0..<columns { target[x * channelStride] = source[x] }
                     } else {
                         let source = part.input + index * width * part.channels
                         for x in 0..<columns {

@@ -1,7 +1,7 @@
 import Testing
 @testable import Inference
 
-@Suite struct ConcatenationGatheringTests {
+@Suite struct InputGatheringTests {
     /// x -> convA (4 channels), x -> convB (3 channels); concat(convA, convB) -> convC (3x3) -> out;
     /// concat(convB, convA) -> convD, whose concatenation is also a graph output.
     func graph() -> Graph {
@@ -34,12 +34,12 @@ import Testing
         var shapes = [[Int]?](repeating: nil, count: graph().values.count)
         shapes[graph().value(named: "joined")!] = [1, 6, 7, 7]
         shapes[graph().value(named: "joined2")!] = [1, 6, 7, 7]
-        #expect(graph().concatenationsGatheredByConvolutions(shapes: shapes)
-            == [3: GatheredConcatenation(concatenation: 2, resizes: [nil, nil])])
+        #expect(graph().inputsGatheredByConvolutions(shapes: shapes)
+            == [3: GatheredInput(concatenation: 2, producers: [nil, nil])])
         // Along another axis there is nothing to gather.
         var heights = graph()
         heights.nodes[2].operation = .concatenate(axis: 1)
-        #expect(heights.concatenationsGatheredByConvolutions(shapes: shapes) == [:])
+        #expect(heights.inputsGatheredByConvolutions(shapes: shapes) == [:])
     }
 
     /// concat(resize(x), y) -> conv: the resize and the concatenation are both gathered.
@@ -67,6 +67,33 @@ import Testing
         for threads in [1, 2] {
             let result = try plan.run(inputs, threads: threads)[0]
             #expect(result.shape == [1, 6, 7, 4])
+            #expect(relativeError(result.scalars, expected.scalars) <= 1e-5)
+        }
+    }
+
+    /// maxPool(x) -> conv: the pooling is computed row by row by the convolution.
+    @Test func gathersThroughPoolings() throws {
+        var graph = Graph()
+        var values = SeededValues(seed: 10)
+        let x = graph.addValue(.init(name: "x", shape: [1, 7, 8, 3]))
+        let weights = graph.addValue(.init(name: "w", constant: Tensor(shape: [2, 3, 3, 3], scalars: values.array(54))))
+        let pooled = graph.addValue(.init(name: "pooled")), output = graph.addValue(.init(name: "out"))
+        graph.nodes = [
+            Node(name: "pool", operation: .pool(Pooling(kind: .max, kernel: (2, 2), strides: (2, 2), padding: .valid,
+                                                        ceilMode: true)), inputs: [x], outputs: [pooled]),
+            Node(name: "conv", operation: .convolution(Convolution(padding: .explicit(top: 1, left: 1, bottom: 1, right: 1),
+                                                                   activation: .relu)),
+                 inputs: [pooled, weights], outputs: [output]),
+        ]
+        graph.inputs = [x]
+        graph.outputs = [output]
+        let plan = try ExecutionPlan(graph: graph)
+        #expect(plan.steps.map(\.node) == ["conv"])
+        let inputs = [Tensor(shape: [1, 7, 8, 3], scalars: values.array(168))]
+        let expected = try ExecutionPlan(graph: graph, reference: true).run(inputs)[0]
+        for threads in [1, 2] {
+            let result = try plan.run(inputs, threads: threads)[0]
+            #expect(result.shape == [1, 4, 4, 2])
             #expect(relativeError(result.scalars, expected.scalars) <= 1e-5)
         }
     }
