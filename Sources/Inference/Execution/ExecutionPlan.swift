@@ -6,8 +6,8 @@ import Foundation
 ///
 /// `run` keeps no state between calls, so one plan serves concurrent callers; each call has an arena
 /// of its own. Arenas of finished calls are kept for the next (up to `keptArenas`): a fresh one's
-/// pages are faulted in and zeroed by the kernel on first touch, which for U-2-Net-p's 130 MB arena
-/// cost tens of milliseconds a run. The kept memory is freed with the plan.
+/// pages are faulted in and zeroed by the kernel on first touch, which for U-2-Net-p's arena (tens of
+/// MB) cost tens of milliseconds a run. The kept memory is freed with the plan.
 public final class ExecutionPlan: @unchecked Sendable {
     /// Idle arenas kept at most: one per concurrent caller expected.
     static let keptArenas = 2

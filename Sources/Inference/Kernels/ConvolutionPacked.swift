@@ -15,7 +15,11 @@
 /// channels or 8 pixels x 32 channels against weights packed `[kernelRow][kernelColumn][input][tileWidth]`,
 /// zero-padded past the last output channel; layers with very few output channels and long
 /// input runs (a 64 -> 1 side output) use 8 pixels x 1 channel tiles vectorised along the input.
-/// Bias and activation are applied as each tile is stored.
+/// Bias, activation and an optional residual (`output = activation(sum + bias) + residual`) are
+/// applied as each tile is stored. The general strategy can also read an input that is never
+/// stored whole: channel parts to concatenate, each possibly computed row by row by a resize or a
+/// pooling (`run(parts:...)`, `ConvolutionRows`); the execution plan uses this to drop U-2-Net's
+/// Concat, Resize, MaxPool and Add steps.
 public final class PackedConvolution: Sendable {
     public let geometry: ConvolutionGeometry
     public let activation: Activation
