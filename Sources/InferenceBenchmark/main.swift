@@ -2,8 +2,9 @@
 // execution plan alone (pre- and post-processing excluded), printing one JSON line per thread count:
 // {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "gflops", "peak_rss_mb", "samples_ms"}.
 //
-// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2] [--warmup N] [--profile]
-// --profile also prints, per thread count, the time of each kind of operator (medians over runs).
+// Usage: matte-benchmark MODEL_FILE [--runs N] [--threads 1,2] [--warmup N] [--profile] [--layers]
+// --profile also prints, per thread count, the time of each kind of operator (medians over runs);
+// --layers the time of each step (median) with its GFLOP/s, slowest first.
 import Foundation
 import Inference
 
@@ -18,6 +19,7 @@ var warmup = 5
 var threadCounts = [1, 2]
 var modelPath: String?
 var profiling = false
+var layers = false
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -31,6 +33,8 @@ while !arguments.isEmpty {
         arguments.removeFirst()
     case "--profile":
         profiling = true
+    case "--layers":
+        layers = true
     case "--threads":
         guard let value = arguments.first else { fail("--threads needs a list like 1,2") }
         threadCounts = value.split(separator: ",").compactMap { Int($0) }
@@ -80,17 +84,32 @@ for threads in threadCounts {
         let elapsed = clock.now - start
         times.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
     }
-    if profiling {
+    if profiling || layers {
         var totals: [String: [Double]] = [:]
+        var steps = [[Double]](repeating: [], count: plan.stepDescriptions.count)
         for _ in 0..<runs {
             var run: [String: Double] = [:]
+            var step = 0
             _ = try plan.run(inputs, threads: threads) { kind, duration in
-                run[kind, default: 0] += Double(duration.components.attoseconds) * 1e-15 + Double(duration.components.seconds) * 1e3
+                let milliseconds = Double(duration.components.attoseconds) * 1e-15 + Double(duration.components.seconds) * 1e3
+                run[kind, default: 0] += milliseconds
+                steps[step].append(milliseconds)
+                step += 1
             }
             for (kind, milliseconds) in run { totals[kind, default: []].append(milliseconds) }
         }
-        for (kind, samples) in totals.sorted(by: { $0.value.sorted()[$0.value.count / 2] > $1.value.sorted()[$1.value.count / 2] }) {
-            print(String(format: "  %-24@ %8.2f ms", kind, samples.sorted()[samples.count / 2]))
+        func median(_ samples: [Double]) -> Double { samples.sorted()[samples.count / 2] }
+        if profiling {
+            for (kind, samples) in totals.sorted(by: { median($0.value) > median($1.value) }) {
+                print("  " + kind.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: " %8.2f ms", median(samples)))
+            }
+        }
+        if layers {
+            let rows = zip(plan.stepDescriptions, zip(steps.map(median), plan.stepMultiplyAdds))
+            for (description, (milliseconds, multiplyAdds)) in rows.sorted(by: { $0.1.0 > $1.1.0 }) {
+                let rate = multiplyAdds > 0 ? String(format: "%6.1f GFLOP/s", Double(multiplyAdds) * 2 / milliseconds / 1e6) : ""
+                print(String(format: "  %8.3f ms %@  ", milliseconds, rate) + description)
+            }
         }
     }
     times.sort()

@@ -43,6 +43,8 @@ struct ConvolutionBenchmarkTests {
             inputHeight: 64, inputWidth: 64, inputChannels: 32, outputChannels: 32,
             kernelHeight: 5, kernelWidth: 5, strides: (2, 2), padding: .same, groups: 32)),
         Layer(name: "3x3 32->64 320x320", geometry: pads(320, (32, 64))),
+        Layer(name: "3x3 128->64 320x320", geometry: pads(320, (128, 64))),
+        Layer(name: "3x3 32->16 20x20 dilation 4", geometry: pads(20, (32, 16), dilation: 4)),
         Layer(name: "3x3 16->16 320x320", geometry: pads(320, (16, 16))),
         Layer(name: "3x3 64->1 320x320", geometry: pads(320, (64, 1)), activation: .identity),
         Layer(name: "3x3 64->1 80x80", geometry: pads(80, (64, 1)), activation: .identity),

@@ -221,6 +221,130 @@ func check(_ test: ConvolutionCase, expecting strategy: PackedConvolution.Strate
         #expect(outputs[0] == outputs[1], "1 and 2 threads differ")
     }
 
+    /// An input given in channel parts computes exactly what the joined input does.
+    @Test(arguments: (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 && $0.geometry.inputChannels > 1 })
+    func concatenatedInput(_ test: ConvolutionCase) {
+        let g = test.geometry
+        var values = SeededValues(seed: UInt64(g.inputCount &* 17 &+ g.weightCount))
+        let input = values.array(g.inputCount)
+        let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                            bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                            geometry: g, activation: test.activation)
+        let expected = runPacked(convolution, input: input, threads: 1)
+        let channels = g.inputChannels
+        let splits = [[1, channels - 1], [channels / 2, channels - channels / 2]]
+            + (channels >= 3 ? [[channels - 2, 1, 1]] : [])
+        for split in splits where split.allSatisfy({ $0 > 0 }) {
+            // Part `p` holds input channels `starts[p] ..< starts[p] + split[p]` of every pixel.
+            let starts = split.indices.map { split[..<$0].reduce(0, +) }
+            let parts = split.indices.map { part in
+                stride(from: 0, to: input.count, by: channels).flatMap { pixel in
+                    input[(pixel + starts[part])..<(pixel + starts[part] + split[part])]
+                }
+            }
+            for threads in [1, 2] {
+                var output = [Float](repeating: .nan, count: g.outputCount)
+                let buffers = parts.map { part in
+                    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: part.count)
+                    _ = buffer.initialize(from: part)
+                    return buffer
+                }
+                defer { buffers.forEach { $0.deallocate() } }
+                output.withUnsafeMutableBufferPointer { output in
+                    convolution.run(parts: zip(buffers, split).map { ConvolutionRows.Part(input: $0.baseAddress!, channels: $1) },
+                                    residual: nil, output: output.baseAddress!, threads: threads,
+                                    multiplyAddsPerThread: 1)
+                }
+                #expect(output == expected, "parts \(split), \(threads) threads")
+            }
+        }
+    }
+
+    /// A part read through a resize or a pooling computes exactly what running that first does.
+    @Test(arguments: ["linear resize", "nearest resize", "max pool"])
+    func partThroughProducer(_ producer: String) throws {
+        let cases = (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 && $0.geometry.inputChannels > 1 }
+        for test in cases {
+            let g = test.geometry
+            var values = SeededValues(seed: UInt64(g.inputCount &* 7 &+ g.weightCount))
+            let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                                bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                                geometry: g, activation: test.activation)
+            // Part 0: `first` channels resized from about half the size or pooled from about twice
+            // the size; part 1: the other channels.
+            let first = max(1, g.inputChannels / 4), second = g.inputChannels - first
+            let rows: ConvolutionRows.RowProducer, smallShape: [Int]
+            if producer == "max pool" {
+                // An odd width where it can be: ceil mode pools the last column alone.
+                smallShape = [g.batch, 2 * g.inputHeight, max(2 * g.inputWidth - 1, 2), first]
+                let pooling = Pooling(kind: .max, kernel: (2, 2), strides: (2, 2), padding: .valid, ceilMode: true)
+                rows = .pool(PoolRows(kind: .max, geometry: try PoolingGeometry(inputShape: smallShape, pooling: pooling)))
+            } else {
+                smallShape = [g.batch, (g.inputHeight + 1) / 2, (g.inputWidth + 1) / 2, first]
+                rows = .resize(ResizeRows(Resize(mode: producer == "linear resize" ? .linear : .nearest,
+                                                 coordinateTransform: .pytorchHalfPixel,
+                                                 size: (g.inputHeight, g.inputWidth)), inputShape: smallShape))
+            }
+            let small = values.array(smallShape.reduce(1, *))
+            let plain = values.array(g.batch * g.inputHeight * g.inputWidth * second)
+            var resized = [Float](repeating: .nan, count: g.batch * g.inputHeight * g.inputWidth * first)
+            small.withUnsafeBufferPointer { small in
+                resized.withUnsafeMutableBufferPointer { resized in
+                    for row in 0..<(g.batch * g.inputHeight) {
+                        rows.write(row: row, from: small.baseAddress!, to: resized.baseAddress! + row * g.inputWidth * first,
+                                   pixelStride: first, columns: g.inputWidth)
+                    }
+                }
+            }
+            var joined: [Float] = []
+            for pixel in 0..<(g.batch * g.inputHeight * g.inputWidth) {
+                joined += resized[(pixel * first)..<((pixel + 1) * first)]
+                joined += plain[(pixel * second)..<((pixel + 1) * second)]
+            }
+            let expected = runPacked(convolution, input: joined, threads: 1)
+            for threads in [1, 2] {
+                var output = [Float](repeating: .nan, count: g.outputCount)
+                small.withUnsafeBufferPointer { small in
+                    plain.withUnsafeBufferPointer { plain in
+                        output.withUnsafeMutableBufferPointer { output in
+                            convolution.run(parts: [ConvolutionRows.Part(input: small.baseAddress!, channels: first, through: rows),
+                                                    ConvolutionRows.Part(input: plain.baseAddress!, channels: second)],
+                                            residual: nil, output: output.baseAddress!, threads: threads,
+                                            multiplyAddsPerThread: 1)
+                        }
+                    }
+                }
+                #expect(output == expected, "\(test.testDescription), \(threads) threads")
+            }
+        }
+    }
+
+    /// A residual is added after the activation, as a separate addition would.
+    @Test(arguments: (pointwiseCases + generalCases).filter { $0.geometry.groups == 1 })
+    func residual(_ test: ConvolutionCase) {
+        let g = test.geometry
+        var values = SeededValues(seed: UInt64(g.outputCount &* 13 &+ g.weightCount))
+        let input = values.array(g.inputCount)
+        let residual = values.array(g.outputCount)
+        let convolution = PackedConvolution(weights: values.array(g.weightCount),
+                                            bias: test.hasBias ? values.array(g.outputChannels) : nil,
+                                            geometry: g, activation: test.activation)
+        let expected = zip(runPacked(convolution, input: input, threads: 1), residual).map { $0 + $1 }
+        for threads in [1, 2] {
+            var output = [Float](repeating: .nan, count: g.outputCount)
+            input.withUnsafeBufferPointer { input in
+                residual.withUnsafeBufferPointer { residual in
+                    output.withUnsafeMutableBufferPointer { output in
+                        convolution.run(parts: [ConvolutionRows.Part(input: input.baseAddress!, channels: g.inputChannels)],
+                                        residual: residual.baseAddress!, output: output.baseAddress!, threads: threads,
+                                        multiplyAddsPerThread: 1)
+                    }
+                }
+            }
+            #expect(output == expected, "\(threads) threads")
+        }
+    }
+
     /// One instance serves several callers at once, each with its own buffers.
     @Test func concurrentCallers() {
         let g = padded((24, 24), (16, 16)).geometry

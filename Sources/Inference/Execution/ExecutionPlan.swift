@@ -1,16 +1,26 @@
+import Foundation
+
 /// A graph made ready to run for fixed input shapes: shapes inferred, kernels chosen and weights packed
 /// once, and every intermediate value given a place in one arena whose size is near the largest set of
 /// values alive at once (a value's space is reused after its last reader).
 ///
-/// `run` keeps no state between calls, so one plan serves concurrent callers; each call allocates its
-/// own arena.
+/// `run` keeps no state between calls, so one plan serves concurrent callers; each call has an arena
+/// of its own. Arenas of finished calls are kept for the next (up to `keptArenas`): a fresh one's
+/// pages are faulted in and zeroed by the kernel on first touch, which for U-2-Net-p's arena (tens of
+/// MB) cost tens of milliseconds a run. The kept memory is freed with the plan.
 public final class ExecutionPlan: @unchecked Sendable {
+    /// Idle arenas kept at most: one per concurrent caller expected.
+    static let keptArenas = 2
     /// Where a step reads an operand.
     enum Operand {
         /// `count` floats at `offset` in the run's arena.
         case arena(offset: Int, count: Int)
         /// A constant tensor owned by the plan.
         case constant(Int)
+
+        var isArena: Bool {
+            if case .arena = self { true } else { false }
+        }
     }
 
     struct Step {
@@ -38,6 +48,9 @@ public final class ExecutionPlan: @unchecked Sendable {
     let reference: Bool
     let inputOffsets: [Int]
     let outputOperands: [Operand]
+    /// Arenas of finished runs, each `arenaCount` floats (at least 1), guarded by `arenaLock`.
+    private var idleArenas: [UnsafeMutablePointer<Float>] = []
+    private let arenaLock = NSLock()
 
     /// - Parameters:
     ///   - graph: the model.
@@ -67,15 +80,13 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
 
         // Shapes, in node order.
-        var lastUse = [Int](repeating: -1, count: graph.values.count)
-        for (position, node) in graph.nodes.enumerated() {
+        for node in graph.nodes {
             var inputShapes: [[Int]] = []
             for id in node.inputs {
                 guard graph.values.indices.contains(id), let shape = shapes[id] else {
                     throw .malformed("node \(node.name) reads a value that is not produced before it")
                 }
                 inputShapes.append(shape)
-                lastUse[id] = position
             }
             let outputShapes = try ShapeInference.outputShapes(of: node, inputs: inputShapes)
             guard outputShapes.count == node.outputs.count else {
@@ -93,8 +104,53 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for id in graph.outputs {
             guard graph.values.indices.contains(id), shapes[id] != nil else { throw .malformed("graph output \(id) is never produced") }
-            lastUse[id] = Int.max
         }
+
+        // The nodes that become steps, with the values each step reads and writes: a convolution
+        // that gathers its input (a concatenation, resizes, poolings) reads the values they read
+        // in place of its input `x`; one that adds a residual runs where the addition was, reads
+        // the residual last and writes the addition's output.
+        let gathered = reference ? [:] : graph.inputsGatheredByConvolutions(shapes: shapes)
+        let residuals = reference ? [:] : graph.residualsAddedByConvolutions(shapes: shapes)
+        let absorbed = Set(gathered.values.flatMap { [$0.concatenation].compactMap { $0 } + $0.producers.compactMap { $0 } })
+            .union(residuals.values.map(\.convolution))
+        var scheduled: [ScheduledNode] = []
+        for (index, node) in graph.nodes.enumerated() where !absorbed.contains(index) {
+            let residual = residuals[index]
+            let convolutionIndex = residual?.convolution ?? index
+            var step = ScheduledNode(node: graph.nodes[convolutionIndex], reads: graph.nodes[convolutionIndex].inputs,
+                                     writes: node.outputs, inputParts: [nil], residual: residual != nil)
+            if let gathering = gathered[convolutionIndex] {
+                var parts = gathering.concatenation.map { graph.nodes[$0].inputs } ?? [step.node.inputs[0]]
+                step.inputParts = []
+                for (position, producerIndex) in gathering.producers.enumerated() {
+                    guard let producerIndex else {
+                        step.inputParts.append(nil)
+                        continue
+                    }
+                    let producer = graph.nodes[producerIndex]
+                    parts[position] = producer.inputs[0]
+                    let inputShape = shapes[parts[position]]!
+                    switch producer.operation {
+                    case .resize(let resize):
+                        step.inputParts.append(.resize(ResizeRows(resize, inputShape: inputShape)))
+                    case .pool(let pooling):
+                        step.inputParts.append(.pool(PoolRows(
+                            kind: pooling.kind, geometry: try PoolingGeometry(inputShape: inputShape, pooling: pooling))))
+                    default:
+                        preconditionFailure("node \(producer.name) cannot produce rows")
+                    }
+                }
+                step.reads = parts + step.node.inputs.dropFirst()
+            }
+            if let residual { step.reads.append(residual.residual) }
+            scheduled.append(step)
+        }
+        var lastUse = [Int](repeating: -1, count: graph.values.count)
+        for (position, step) in scheduled.enumerated() {
+            for id in step.reads { lastUse[id] = position }
+        }
+        for id in graph.outputs { lastUse[id] = Int.max }
 
         // Arena: first fit into freed blocks, 64-byte aligned.
         var allocator = ArenaAllocator()
@@ -111,23 +167,25 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         var steps: [Step] = []
         var multiplyAdds = 0
-        for (position, node) in graph.nodes.enumerated() {
-            let inputShapes = node.inputs.map { shapes[$0]! }
-            let outputShapes = node.outputs.map { shapes[$0]! }
-            let kernel = try PreparedKernel(node: node, inputShapes: inputShapes, outputShapes: outputShapes,
+        for (position, step) in scheduled.enumerated() {
+            let node = step.node, reads = step.reads
+            let outputShapes = step.writes.map { shapes[$0]! }
+            let kernel = try PreparedKernel(node: node, inputShapes: node.inputs.map { shapes[$0]! },
+                                            outputShapes: outputShapes,
                                             constants: node.inputs.map { constantIndex[$0].map { constants[$0] } },
-                                            reference: reference)
+                                            inputParts: step.inputParts, residual: step.residual, reference: reference)
             multiplyAdds += kernel.multiplyAdds
-            let inputs = node.inputs.map(operand)
+            let inputShapes = reads.map { shapes[$0]! }
+            let inputs = reads.map(operand)
             var outputs: [Int] = []
-            for id in node.outputs {
+            for id in step.writes {
                 let offset = allocator.allocate(shapes[id]!.reduce(1, *))
                 offsets[id] = offset
                 outputs.append(offset)
             }
             steps.append(Step(node: node.name, kernel: kernel, inputs: inputs, inputShapes: inputShapes,
                               outputs: outputs, outputShapes: outputShapes))
-            for id in Set(node.inputs) where lastUse[id] == position && constantIndex[id] == nil {
+            for id in Set(reads) where lastUse[id] == position && constantIndex[id] == nil {
                 allocator.free(offsets[id]!, shapes[id]!.reduce(1, *))
             }
         }
@@ -148,10 +206,21 @@ public final class ExecutionPlan: @unchecked Sendable {
         self.outputShapes = graph.outputs.map { shapes[$0]! }
     }
 
+    /// One line per step, in run order, for per-layer profiles: node name, kernel, shapes read and written.
+    public var stepDescriptions: [String] {
+        steps.map { step in
+            let shapes = step.inputShapes.enumerated().filter { step.inputs[$0.offset].isArena }.map { "\($0.element)" }
+            return "\(step.node): \(step.kernel.kind) \(shapes.joined(separator: " ")) -> \(step.outputShapes[0])"
+        }
+    }
+
+    /// Multiply-adds of each step (0 for steps that are not convolutions), in run order.
+    public var stepMultiplyAdds: [Int] { steps.map(\.kernel.multiplyAdds) }
+
     /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads` cores.
     ///
-    /// - Parameter profile: when given, called after each step with the operator's kind (as
-    ///   `StepKind` names it) and the step's duration.
+    /// - Parameter profile: when given, called after each step, in the order of `stepDescriptions`,
+    ///   with the kernel's kind (operator, and kernel size for convolutions) and the step's duration.
     public func run(_ inputs: [Tensor], threads: Int = 1,
                     profile: ((String, Duration) -> Void)? = nil) throws(ModelError) -> [Tensor] {
         guard inputs.count == inputOffsets.count else {
@@ -160,9 +229,8 @@ public final class ExecutionPlan: @unchecked Sendable {
         for (tensor, shape) in zip(inputs, inputShapes) where tensor.shape != shape {
             throw .invalidInput("input has shape \(tensor.shape), the plan expects \(shape)")
         }
-        let arena = UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
-        defer { arena.deallocate() }
+        let arena = takeArena()
+        defer { returnArena(arena) }
         for (tensor, offset) in zip(inputs, inputOffsets) {
             tensor.scalars.withUnsafeBufferPointer { (arena + offset).update(from: $0.baseAddress!, count: $0.count) }
         }
@@ -190,6 +258,24 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     deinit {
         for storage in constants { storage.deallocate() }
+        for arena in idleArenas { arena.deallocate() }
+    }
+
+    /// A kept arena, or a new one. Its contents are garbage: every step writes its outputs before
+    /// any step reads them.
+    private func takeArena() -> UnsafeMutablePointer<Float> {
+        if let arena = arenaLock.withLock({ idleArenas.popLast() }) { return arena }
+        return UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
+    }
+
+    private func returnArena(_ arena: UnsafeMutablePointer<Float>) {
+        let kept = arenaLock.withLock {
+            guard idleArenas.count < Self.keptArenas else { return false }
+            idleArenas.append(arena)
+            return true
+        }
+        if !kept { arena.deallocate() }
     }
 
     private func execute(_ step: Step, arena: UnsafeMutablePointer<Float>, threads: Int) {
@@ -206,6 +292,20 @@ public final class ExecutionPlan: @unchecked Sendable {
         step.kernel.run(inputs: inputs, inputShapes: step.inputShapes, outputs: outputs,
                         outputShapes: step.outputShapes, threads: threads, reference: reference)
     }
+}
+
+/// A node as the plan runs it, after the convolution fusions (see `ExecutionPlan.init`).
+struct ScheduledNode {
+    /// The node whose kernel runs, with its own inputs (a convolution still names its joined input).
+    var node: Node
+    /// The values the step reads, in the order its kernel takes them.
+    var reads: [ValueID]
+    /// The values it writes.
+    var writes: [ValueID]
+    /// For a convolution, one entry per part of its input: nil for a part read as is, or the
+    /// resize or pooling through which it is read. `[nil]` for a convolution of one tensor read as is.
+    var inputParts: [ConvolutionRows.RowProducer?]
+    var residual: Bool
 }
 
 /// Product of a shape, nil on overflow.

@@ -1,7 +1,10 @@
 /// One node's operator made ready to run at fixed shapes: padding resolved, weights packed,
 /// the fast kernel (or, for testing, the reference twin) chosen.
 enum PreparedKernel {
-    case convolution(PackedConvolution)
+    /// `inputParts`: the input arrives as that many tensors to join along channels, each read as
+    /// is (nil) or through a resize or pooling; `[nil]` for one tensor read as is.
+    /// `residual`: a last input, shaped as the output, is added after the activation.
+    case convolution(PackedConvolution, inputParts: [ConvolutionRows.RowProducer?], residual: Bool)
     case referenceConvolution(ConvolutionGeometry, Activation, hasBias: Bool)
     case transposedConvolution(TransposedConvolutionGeometry, hasBias: Bool)
     case binary(BinaryOperator)
@@ -14,7 +17,7 @@ enum PreparedKernel {
     /// A short name of the kernel for profiles: the operator, and for convolutions their shape.
     var kind: String {
         switch self {
-        case .convolution(let packed):
+        case .convolution(let packed, _, _):
             let geometry = packed.geometry
             return geometry.groups == 1
                 ? "convolution \(geometry.kernelHeight)x\(geometry.kernelWidth)"
@@ -32,7 +35,7 @@ enum PreparedKernel {
 
     var multiplyAdds: Int {
         switch self {
-        case .convolution(let packed): packed.geometry.multiplyAdds
+        case .convolution(let packed, _, _): packed.geometry.multiplyAdds
         case .referenceConvolution(let geometry, _, _): geometry.multiplyAdds
         case .transposedConvolution(let geometry, _):
             geometry.inputCount * geometry.kernelHeight * geometry.kernelWidth * geometry.outputChannels
@@ -40,9 +43,13 @@ enum PreparedKernel {
         }
     }
 
-    /// - Parameter constants: for each input, its contents when it is a constant.
-    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?],
-         reference: Bool) throws(ModelError) {
+    /// - Parameters:
+    ///   - constants: for each input, its contents when it is a constant.
+    ///   - inputParts: for a convolution that gathers its input, one entry per part, the resize
+    ///     or pooling it is read through or nil (`node` and `inputShapes` still name the input `x`).
+    ///   - residual: the convolution adds a residual input to its output.
+    init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: [ConvolutionRows.RowProducer?] = [nil],
+         residual: Bool = false, reference: Bool) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
             let geometry = convolution.geometry(input: inputShapes[0], weights: inputShapes[1])
@@ -57,7 +64,8 @@ enum PreparedKernel {
                     throw .unsupported("node \(node.name): convolution bias must be constant")
                 }
                 self = .convolution(PackedConvolution(weights: weightValues, bias: bias, geometry: geometry,
-                                                      activation: convolution.activation))
+                                                      activation: convolution.activation),
+                                    inputParts: inputParts, residual: residual)
             }
         case .transposedConvolution(let transposed):
             self = .transposedConvolution(
@@ -80,13 +88,21 @@ enum PreparedKernel {
         }
     }
 
-    /// Runs the kernel. Buffers have the counts of the planned shapes.
+    /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with several
+    /// `inputParts` takes the parts first (a part read through a resize or pooling: that operator's
+    /// input), then its weights and bias, then the residual if any.
     func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
              outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
              reference: Bool) {
         let output = outputs[0]
         switch self {
-        case .convolution(let packed):
+        case .convolution(let packed, let inputParts, let residual) where inputParts.count > 1 || inputParts[0] != nil || residual:
+            let parts = inputParts.enumerated().map { index, producer in
+                ConvolutionRows.Part(input: inputs[index].baseAddress!, channels: inputShapes[index][3], through: producer)
+            }
+            packed.run(parts: parts, residual: residual ? inputs[inputs.count - 1].baseAddress! : nil,
+                       output: output.baseAddress!, threads: threads)
+        case .convolution(let packed, _, _):
             packed.run(input: inputs[0].baseAddress!, output: output.baseAddress!, threads: threads)
         case .referenceConvolution(let geometry, let activation, let hasBias):
             ReferenceKernels.convolution(input: inputs[0], weights: inputs[1], bias: hasBias ? inputs[2] : nil,

@@ -3,7 +3,8 @@ extension PackedConvolution {
     /// output row, the input rows its kernel rows reach come from a zero-padded ring
     /// (`ConvolutionRows`), kernel rows that fall outside the image are skipped, and tiles of
     /// neighbouring output pixels sum over `[kernelRow][kernelColumn][inputChannel]` in place.
-    func runGeneral(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    /// The input may come in channel `parts` (see `ConvolutionRows`).
+    func runGeneral(parts: [ConvolutionRows.Part], residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                     weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, threads: Int) {
         let g = geometry
         let segments = PackedConvolution.segments(g)
@@ -12,8 +13,8 @@ extension PackedConvolution {
         let kernelRowFloats = g.kernelWidth * g.inputChannelsPerGroup
         let blocks = self.blocks, activation = self.activation
         parallelFor(g.batch * g.outputHeight, threads: threads) { range in
-            let rows = ConvolutionRows(input: input, height: g.inputHeight, width: g.inputWidth,
-                                       channels: g.inputChannels, padLeft: g.padLeft, paddedWidth: paddedWidth,
+            let rows = ConvolutionRows(parts: parts, height: g.inputHeight, width: g.inputWidth,
+                                       padLeft: g.padLeft, paddedWidth: paddedWidth,
                                        channelStride: g.inputChannels, slots: reach)
             let rowPointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: g.kernelHeight)
             let sums = UnsafeMutablePointer<ConvolutionTiles.Vector>.allocate(capacity: 16)
@@ -29,7 +30,8 @@ extension PackedConvolution {
                     rowCount += 1
                 }
                 let skippedFloats = max(firstKernelRow, 0) * kernelRowFloats
-                let outputRowStart = output + outputRow * g.outputWidth * g.outputChannels
+                let outputRowOffset = outputRow * g.outputWidth * g.outputChannels
+                let outputRowStart = output + outputRowOffset
                 // Chunks of 24 output pixels (both tile heights divide it) keep the inputs
                 // they read in L1 while every column block passes over them.
                 var chunkStart = 0
@@ -49,7 +51,8 @@ extension PackedConvolution {
                             let target = ConvolutionTiles.Target(
                                 output: outputRowStart + ox * g.outputChannels + block.outputChannel,
                                 pixelStride: g.outputChannels, pixels: min(height, chunkEnd - ox),
-                                channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums)
+                                channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums,
+                                residual: residual.map { $0 + outputRowOffset + ox * g.outputChannels + block.outputChannel })
                             block.shape.run(source, weights: blockWeights, target)
                             ox += height
                         }

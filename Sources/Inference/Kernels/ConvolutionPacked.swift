@@ -15,7 +15,11 @@
 /// channels or 8 pixels x 32 channels against weights packed `[kernelRow][kernelColumn][input][tileWidth]`,
 /// zero-padded past the last output channel; layers with very few output channels and long
 /// input runs (a 64 -> 1 side output) use 8 pixels x 1 channel tiles vectorised along the input.
-/// Bias and activation are applied as each tile is stored.
+/// Bias, activation and an optional residual (`output = activation(sum + bias) + residual`) are
+/// applied as each tile is stored. The general strategy can also read an input that is never
+/// stored whole: channel parts to concatenate, each possibly computed row by row by a resize or a
+/// pooling (`run(parts:...)`, `ConvolutionRows`); the execution plan uses this to drop U-2-Net's
+/// Concat, Resize, MaxPool and Add steps.
 public final class PackedConvolution: Sendable {
     public let geometry: ConvolutionGeometry
     public let activation: Activation
@@ -171,20 +175,58 @@ public final class PackedConvolution: Sendable {
         run(input: input, output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
     }
 
+    /// Computes the convolution of the concatenation of `parts` along channels without forming it,
+    /// optionally adding a residual:
+    /// - Parameters:
+    ///   - parts: NHWC `[batch, inputHeight, inputWidth, channels]` each, their channels summing to
+    ///     `geometry.inputChannels`, in order; more than one only for an ungrouped convolution.
+    ///   - residual: nil, or `geometry.outputCount` floats laid out as the output, added to it
+    ///     after the activation (`output = activation(convolution) + residual`); not for a
+    ///     depthwise convolution.
+    /// Results are those of `run(input:output:threads:)` on the concatenated input (plus the
+    /// residual), bit for bit.
+    public func run(concatenating parts: [(input: UnsafePointer<Float>, channels: Int)], residual: UnsafePointer<Float>?,
+                    output: UnsafeMutablePointer<Float>, threads: Int) {
+        run(parts: parts.map { ConvolutionRows.Part(input: $0.input, channels: $0.channels) }, residual: residual,
+            output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
+    }
+
+    /// `run(concatenating:residual:...)` with parts that may be resizes or poolings of other tensors
+    /// (`ConvolutionRows.Part.through`), computed as the rows are buffered.
+    func run(parts: [ConvolutionRows.Part], residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+             threads: Int) {
+        run(parts: parts, residual: residual, output: output, threads: threads, multiplyAddsPerThread: 1_000_000)
+    }
+
     /// `run`, giving each thread at least `multiplyAddsPerThread` of work.
     func run(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, threads: Int,
              multiplyAddsPerThread: Int) {
+        run(parts: [ConvolutionRows.Part(input: input, channels: geometry.inputChannels)], residual: nil,
+            output: output, threads: threads, multiplyAddsPerThread: multiplyAddsPerThread)
+    }
+
+    /// `run(concatenating:residual:...)`, each thread given at least `multiplyAddsPerThread` of
+    /// work. An input in several parts is gathered row by row by `ConvolutionRows`, so a pointwise
+    /// layer then takes the general path (same packing, same sums).
+    func run(parts: [ConvolutionRows.Part], residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+             threads: Int, multiplyAddsPerThread: Int) {
+        precondition(parts.reduce(0) { $0 + $1.channels } == geometry.inputChannels,
+                     "input parts hold \(parts.map(\.channels)) channels, the geometry needs \(geometry.inputChannels)")
+        precondition(parts.count == 1 || strategy != .depthwise, "a depthwise convolution reads one input")
+        precondition(residual == nil || strategy != .depthwise, "a depthwise convolution adds no residual")
         let workers = max(1, min(threads, geometry.multiplyAdds / max(multiplyAddsPerThread, 1)))
         packedWeights.withUnsafeBufferPointer { weights in
             packedBias.withUnsafeBufferPointer { bias in
                 guard let weights = weights.baseAddress, let bias = bias.baseAddress else { return }
                 switch strategy {
-                case .pointwise:
-                    runPointwise(input: input, output: output, weights: weights, bias: bias, threads: workers)
-                case .general:
-                    runGeneral(input: input, output: output, weights: weights, bias: bias, threads: workers)
+                case .pointwise where parts.count == 1 && parts[0].through == nil:
+                    runPointwise(input: parts[0].input, residual: residual, output: output, weights: weights, bias: bias,
+                                 threads: workers)
+                case .pointwise, .general:
+                    runGeneral(parts: parts, residual: residual, output: output, weights: weights, bias: bias,
+                               threads: workers)
                 case .depthwise:
-                    runDepthwise(input: input, output: output, weights: weights, bias: bias, threads: workers)
+                    runDepthwise(input: parts[0].input, output: output, weights: weights, bias: bias, threads: workers)
                 }
             }
         }

@@ -2,7 +2,7 @@ extension PackedConvolution {
     /// 1x1, stride 1, unpadded, one group: the GEMM `[pixels x inputChannels] x [inputChannels x
     /// outputChannels]` over all pixels of all images. Pixels go in chunks small enough for the
     /// chunk's inputs to stay in cache while every column block passes over them.
-    func runPointwise(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    func runPointwise(input: UnsafePointer<Float>, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                       weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, threads: Int) {
         let g = geometry
         let inputChannels = g.inputChannels, outputChannels = g.outputChannels
@@ -29,7 +29,8 @@ extension PackedConvolution {
                         let target = ConvolutionTiles.Target(
                             output: output + pixel * outputChannels + block.outputChannel,
                             pixelStride: outputChannels, pixels: min(height, end - pixel),
-                            channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums)
+                            channels: block.channels, bias: bias + block.biasOffset, activation: activation, sums: sums,
+                            residual: residual.map { $0 + pixel * outputChannels + block.outputChannel })
                         block.shape.run(source, weights: weights + block.weightOffset, target)
                         pixel += height
                     }

@@ -9,9 +9,39 @@
 /// reading the 64-byte aligned, cache-resident copy beat tiles reading a large input in place
 /// (3x3 64 -> 16 at 320x320: 97 against 87 GFLOP/s), the copy costing a streaming read.
 ///
+/// The input may come in parts, NHWC tensors of the same batch, height and width whose channels,
+/// one after the other, make the input's channels (a concatenation along channels): each buffered
+/// pixel then gathers its channels from every part, and the concatenated tensor is never formed.
+/// A part may also be the resize or pooling of another tensor, computed as its rows are buffered.
+///
 /// One instance belongs to one thread; it is not `Sendable`.
 final class ConvolutionRows {
-    private let input: UnsafePointer<Float>
+    /// One part of the input: NHWC `[batch, height, width, channels]`, or, with `through`, the
+    /// resize or pooling of `input` to that size, computed row by row as rows are buffered.
+    struct Part {
+        var input: UnsafePointer<Float>
+        var channels: Int
+        var through: RowProducer? = nil
+    }
+
+    /// An operator whose output rows a convolution computes as it buffers them.
+    enum RowProducer: Sendable {
+        case resize(ResizeRows)
+        case pool(PoolRows)
+
+        @inline(__always)
+        func write(row: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+                   pixelStride: Int, columns: Int) {
+            switch self {
+            case .resize(let rows):
+                rows.write(row: row, from: source, to: destination, pixelStride: pixelStride, columns: columns)
+            case .pool(let rows):
+                rows.write(row: row, from: source, to: destination, pixelStride: pixelStride, columns: columns)
+            }
+        }
+    }
+
+    private let parts: [Part]
     private let height: Int, width: Int, channels: Int
     let channelStride: Int
     let padLeft: Int
@@ -27,10 +57,17 @@ final class ConvolutionRows {
     ///     when the convolution never reaches the last input columns).
     ///   - channelStride: floats per buffered pixel, at least `channels`.
     ///   - slots: rows the ring holds.
-    init(input: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
-         padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int) {
-        precondition(padLeft >= 0 && paddedWidth > 0 && channelStride >= channels && slots > 0)
-        self.input = input
+    convenience init(input: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
+                     padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int) {
+        self.init(parts: [Part(input: input, channels: channels)], height: height, width: width,
+                  padLeft: padLeft, paddedWidth: paddedWidth, channelStride: channelStride, slots: slots)
+    }
+
+    /// As `init(input:...)` for an input made of `parts`, its channels the sum of theirs.
+    init(parts: [Part], height: Int, width: Int, padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int) {
+        let channels = parts.reduce(0) { $0 + $1.channels }
+        precondition(!parts.isEmpty && padLeft >= 0 && paddedWidth > 0 && channelStride >= channels && slots > 0)
+        self.parts = parts
         self.height = height; self.width = width; self.channels = channels
         self.padLeft = padLeft
         self.paddedWidth = paddedWidth
@@ -52,7 +89,6 @@ final class ConvolutionRows {
     /// Padded row `y` (0 ..< height) of image `image`: pixel `c` starts at `c * channelStride`.
     func row(image: Int, y: Int) -> UnsafePointer<Float> {
         let index = image * height + y
-        let source = input + index * width * channels
         let slot = y % slots
         let rowFloats = paddedWidth * channelStride
         let destination = storage + slot * rowFloats
@@ -60,11 +96,26 @@ final class ConvolutionRows {
             held[slot] = index
             // Input columns that land inside the padded row; everything else stays 0.
             let columns = min(width, paddedWidth - padLeft)
-            if columns > 0 && channelStride == channels {
-                (destination + padLeft * channels).update(from: source, count: columns * channels)
-            } else if columns > 0 {
-                for x in 0..<columns {
-                    (destination + (x + padLeft) * channelStride).update(from: source + x * channels, count: channels)
+            guard columns > 0 else { return UnsafePointer(destination) }
+            if parts.count == 1 && channelStride == channels && parts[0].through == nil {
+                (destination + padLeft * channels).update(from: parts[0].input + index * width * channels,
+                                                          count: columns * channels)
+            } else {
+                var channel = 0
+                for part in parts {
+                    let target = destination + padLeft * channelStride + channel
+                    if let producer = part.through {
+                        producer.write(row: index, from: part.input, to: target, pixelStride: channelStride, columns: columns)
+                    } else if part.channels == 1 {
+                        let source = part.input + index * width
+                        for x in 0..<columns { target[x * channelStride] = source[x] }
+                    } else {
+                        let source = part.input + index * width * part.channels
+                        for x in 0..<columns {
+                            Vector16.copy(source + x * part.channels, target + x * channelStride, count: part.channels)
+                        }
+                    }
+                    channel += part.channels
                 }
             }
         }

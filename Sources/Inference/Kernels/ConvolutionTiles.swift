@@ -46,6 +46,9 @@ enum ConvolutionTiles {
         /// `finishTile`. (A closure capturing the accumulators would keep them in memory inside
         /// the tile loop, and the optimiser does not reliably inline per-pixel stores.)
         var sums: UnsafeMutablePointer<Vector>
+        /// A tensor laid out as the output, added to it after the activation (a residual
+        /// connection), or nil.
+        var residual: UnsafePointer<Float>? = nil
     }
 
     @inline(__always)
@@ -59,7 +62,7 @@ enum ConvolutionTiles {
     }
 
     // Activations on every lane, as compare-and-select (the standard library's
-    // `pointwiseMin`/`pointwiseMax` run lane by lane).
+    // `pointwiseMin`/`pointwiseMax` run lane by lane); the sigmoid is `Vector16.sigmoid`.
 
     @inline(__always)
     static func relu(_ x: Vector) -> Vector {
@@ -77,17 +80,9 @@ enum ConvolutionTiles {
         x * relu6(x + 3) / 6
     }
 
-    /// Any activation, lane by lane through `Activation.apply` (for the sigmoid).
-    @inline(never)
-    static func laneByLane(_ x: Vector, _ activation: Activation) -> Vector {
-        var y = x
-        for lane in 0..<Vector.scalarCount { y[lane] = activation.apply(x[lane]) }
-        return y
-    }
-
-    /// Adds the biases, applies the activation and stores the sums a tile left in `target.sums`:
-    /// pixel `p`'s channels 0 ..< 16 in `sums[p]`, and for 32-channel tiles channels 16 ..< 32
-    /// in `sums[8 + p]`.
+    /// Adds the biases, applies the activation, adds the residual if any and stores the sums a
+    /// tile left in `target.sums`: pixel `p`'s channels 0 ..< 16 in `sums[p]`, and for 32-channel
+    /// tiles channels 16 ..< 32 in `sums[8 + p]`.
     @inline(never)
     static func finishTile(_ target: Target) {
         // One switch per tile, not per vector.
@@ -96,7 +91,7 @@ enum ConvolutionTiles {
         case .relu: finishTile(target) { relu($0) }
         case .relu6: finishTile(target) { relu6($0) }
         case .hardSwish: finishTile(target) { hardSwish($0) }
-        case .sigmoid: finishTile(target) { laneByLane($0, .sigmoid) }
+        case .sigmoid: finishTile(target) { Vector16.sigmoid($0) }
         }
     }
 
@@ -105,9 +100,13 @@ enum ConvolutionTiles {
         let vectors = target.channels > 16 ? 2 : 1
         for pixel in 0..<target.pixels {
             for vector in 0..<vectors {
-                let value = activate(target.sums[vector * 8 + pixel] + load(target.bias + vector * 16))
+                var value = activate(target.sums[vector * 8 + pixel] + load(target.bias + vector * 16))
                 let output = target.output + pixel * target.pixelStride + vector * 16
                 let channels = target.channels - vector * 16
+                if let residual = target.residual {
+                    let start = residual + pixel * target.pixelStride + vector * 16
+                    value += channels >= Vector.scalarCount ? load(start) : Vector16.load(start, count: channels)
+                }
                 if channels >= Vector.scalarCount {
                     store(value, output)
                 } else {
@@ -259,7 +258,9 @@ enum ConvolutionTiles {
                                 horizontalSum(c4), horizontalSum(c5), horizontalSum(c6), horizontalSum(c7))
             + tails + SIMD8<Float>(repeating: target.bias[0])
         for pixel in 0..<target.pixels {
-            target.output[pixel * target.pixelStride] = target.activation.apply(sums[pixel])
+            var value = target.activation.apply(sums[pixel])
+            if let residual = target.residual { value += residual[pixel * target.pixelStride] }
+            target.output[pixel * target.pixelStride] = value
         }
     }
 }

@@ -157,54 +157,73 @@ public func pool(_ kind: Pooling.Kind, input: UnsafeBufferPointer<Float>, output
         activateContiguous(activation, destination, destination, count: output.count)
         return
     }
-    let channels = g.channels
     let work = g.outputCount * g.kernelHeight * g.kernelWidth
+    let rows = PoolRows(kind: kind, geometry: g)
+    let outputRowLength = g.outputWidth * g.channels
     parallelFor(g.batch * g.outputHeight, threads: threadsWorthUsing(threads, work: work)) { range in
-        for item in range {
-            let n = item / g.outputHeight, oy = item % g.outputHeight
-            let rows = g.window(oy, stride: g.strideHeight, pad: g.padTop, kernel: g.kernelHeight, length: g.inputHeight)
-            let outputRow = destination + item * g.outputWidth * channels
-            for ox in 0..<g.outputWidth {
-                let columns = g.window(ox, stride: g.strideWidth, pad: g.padLeft, kernel: g.kernelWidth,
-                                       length: g.inputWidth)
-                let cells = Float(rows.count * columns.count)
-                var channel = 0
-                while channel < channels {
-                    let lanes = min(16, channels - channel)
-                    var result: Vector16.Lanes
-                    switch kind {
-                    case .average:
-                        result = Vector16.Lanes()
-                        for y in rows {
-                            var pixel = source + ((n * g.inputHeight + y) * g.inputWidth + columns.lowerBound) * channels
-                                + channel
-                            for _ in columns {
-                                result += lanes == 16 ? Vector16.load(pixel) : Vector16.load(pixel, count: lanes)
-                                pixel += channels
-                            }
-                        }
-                        result /= cells
-                    case .max:
-                        result = Vector16.Lanes(repeating: -.infinity)
-                        for y in rows {
-                            var pixel = source + ((n * g.inputHeight + y) * g.inputWidth + columns.lowerBound) * channels
-                                + channel
-                            for _ in columns {
-                                let value = lanes == 16 ? Vector16.load(pixel) : Vector16.load(pixel, count: lanes)
-                                result = result.replacing(with: value, where: value .> result)
-                                pixel += channels
-                            }
+        for row in range {
+            let outputRow = destination + row * outputRowLength
+            rows.write(row: row, from: source, to: outputRow, pixelStride: g.channels, columns: g.outputWidth)
+            activateContiguous(activation, outputRow, outputRow, count: outputRowLength)
+        }
+    }
+}
+
+/// The rows of one average or max pooling (no activation), written one at a time: by `pool` into
+/// its output, and by a convolution that reads a pooled tensor straight into its row buffer
+/// (`ConvolutionRows`), so the pooled tensor is never stored whole.
+struct PoolRows: Sendable {
+    let kind: Pooling.Kind
+    let geometry: PoolingGeometry
+
+    /// Writes output row `row` (`image * outputHeight + y`), its first `columns` pixels, from `source`
+    /// (the whole NHWC input) to `destination`, pixel `x`'s channels at `x * pixelStride`.
+    @inline(__always)
+    func write(row item: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+               pixelStride: Int, columns outputColumns: Int) {
+        let g = geometry, kind = self.kind
+        let channels = g.channels
+        let n = item / g.outputHeight, oy = item % g.outputHeight
+        let rows = g.window(oy, stride: g.strideHeight, pad: g.padTop, kernel: g.kernelHeight, length: g.inputHeight)
+        for ox in 0..<outputColumns {
+            let columns = g.window(ox, stride: g.strideWidth, pad: g.padLeft, kernel: g.kernelWidth,
+                                   length: g.inputWidth)
+            let cells = Float(rows.count * columns.count)
+            var channel = 0
+            while channel < channels {
+                let lanes = min(16, channels - channel)
+                var result: Vector16.Lanes
+                switch kind {
+                case .average:
+                    result = Vector16.Lanes()
+                    for y in rows {
+                        var pixel = source + ((n * g.inputHeight + y) * g.inputWidth + columns.lowerBound) * channels
+                            + channel
+                        for _ in columns {
+                            result += lanes == 16 ? Vector16.load(pixel) : Vector16.load(pixel, count: lanes)
+                            pixel += channels
                         }
                     }
-                    if lanes == 16 {
-                        Vector16.store(result, outputRow + ox * channels + channel)
-                    } else {
-                        Vector16.store(result, outputRow + ox * channels + channel, count: lanes)
+                    result /= cells
+                case .max:
+                    result = Vector16.Lanes(repeating: -.infinity)
+                    for y in rows {
+                        var pixel = source + ((n * g.inputHeight + y) * g.inputWidth + columns.lowerBound) * channels
+                            + channel
+                        for _ in columns {
+                            let value = lanes == 16 ? Vector16.load(pixel) : Vector16.load(pixel, count: lanes)
+                            result = result.replacing(with: value, where: value .> result)
+                            pixel += channels
+                        }
                     }
-                    channel += 16
                 }
+                if lanes == 16 {
+                    Vector16.store(result, destination + ox * pixelStride + channel)
+                } else {
+                    Vector16.store(result, destination + ox * pixelStride + channel, count: lanes)
+                }
+                channel += 16
             }
-            activateContiguous(activation, outputRow, outputRow, count: g.outputWidth * channels)
         }
     }
 }

@@ -54,10 +54,16 @@ extension Resize.NearestRounding {
 }
 
 /// One linear-interpolation tap along an axis: `(1 - weight) * input[lower] + weight * input[upper]`.
-struct LinearTap {
+struct LinearTap: Sendable {
     var lower: Int
     var upper: Int
     var weight: Float
+
+    init(lower: Int, upper: Int, weight: Float) {
+        self.lower = lower
+        self.upper = upper
+        self.weight = weight
+    }
 
     init(_ index: Int, transform: Resize.CoordinateTransform, inputLength: Int, outputLength: Int) {
         let coordinate = transform.sourceCoordinate(index, inputLength: inputLength, outputLength: outputLength)
@@ -113,79 +119,104 @@ extension ReferenceKernels {
 }
 
 /// Resizes NHWC as `ReferenceKernels.resize`: source indices and weights computed once per output row and
-/// column, 16 channels at a time (scalar below 16), output rows spread over threads.
+/// column (`ResizeRows`), 16 channels at a time (scalar below 16), output rows spread over threads.
 public func resize(_ resize: Resize, input: UnsafeBufferPointer<Float>, inputShape: [Int],
                    output: UnsafeMutableBufferPointer<Float>, threads: Int) {
-    precondition(inputShape.count == 4 && inputShape.allSatisfy { $0 > 0 }, "resize input shape \(inputShape)")
-    let (batch, height, width, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
-    let (outputHeight, outputWidth) = resize.size
-    precondition(outputHeight > 0 && outputWidth > 0, "resize output size \(resize.size)")
-    precondition(input.count == inputShape.reduce(1, *) && output.count == batch * outputHeight * outputWidth
-        * channels, "resize buffer counts")
+    let rows = ResizeRows(resize, inputShape: inputShape)
+    precondition(input.count == inputShape.reduce(1, *) && output.count == rows.outputCount, "resize buffer counts")
     guard let source = input.baseAddress, let destination = output.baseAddress else { return }
-    let rowStride = width * channels
-    let outputRowLength = outputWidth * channels
-    let workers = threadsWorthUsing(threads, work: output.count)
-    let transform = resize.coordinateTransform
+    let outputRowLength = rows.outputWidth * rows.channels
+    parallelFor(rows.outputRows, threads: threadsWorthUsing(threads, work: output.count)) { range in
+        for row in range {
+            rows.write(row: row, from: source, to: destination + row * outputRowLength, pixelStride: rows.channels,
+                       columns: rows.outputWidth)
+        }
+    }
+}
 
-    switch resize.mode {
-    case .nearest:
-        let rounding = resize.nearestRounding
-        let rows = (0..<outputHeight).map {
-            rounding.index(transform.sourceCoordinate($0, inputLength: height, outputLength: outputHeight),
-                           length: height)
-        }
-        let columnOffsets = (0..<outputWidth).map {
-            rounding.index(transform.sourceCoordinate($0, inputLength: width, outputLength: outputWidth),
-                           length: width) * channels
-        }
-        parallelFor(batch * outputHeight, threads: workers) { range in
-            for item in range {
-                let n = item / outputHeight, oy = item % outputHeight
-                let sourceRow = source + (n * height + rows[oy]) * rowStride
-                var pixel = destination + item * outputRowLength
-                for offset in columnOffsets {
-                    Vector16.copy(sourceRow + offset, pixel, count: channels)
-                    pixel += channels
+/// The rows of one resize (see the top of Resize.swift), written one at a time: by `resize` into its
+/// output, and by a convolution that reads a resized tensor straight into its row buffer
+/// (`ConvolutionRows`), so the resized tensor is never stored whole.
+struct ResizeRows: Sendable {
+    let mode: Resize.Mode
+    let batch: Int, height: Int, width: Int, channels: Int
+    let outputHeight: Int, outputWidth: Int
+    /// Linear: one tap per output row and column. Nearest: `lower` is the source index, weight 0.
+    let rowTaps: [LinearTap], columnTaps: [LinearTap]
+
+    /// - Parameter inputShape: NHWC `[batch, height, width, channels]`, all positive.
+    init(_ resize: Resize, inputShape: [Int]) {
+        precondition(inputShape.count == 4 && inputShape.allSatisfy { $0 > 0 }, "resize input shape \(inputShape)")
+        (batch, height, width, channels) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        (outputHeight, outputWidth) = resize.size
+        precondition(outputHeight > 0 && outputWidth > 0, "resize output size \(resize.size)")
+        mode = resize.mode
+        let transform = resize.coordinateTransform
+        switch resize.mode {
+        case .nearest:
+            let rounding = resize.nearestRounding
+            func taps(_ inputLength: Int, _ outputLength: Int) -> [LinearTap] {
+                (0..<outputLength).map {
+                    let index = rounding.index(transform.sourceCoordinate($0, inputLength: inputLength,
+                                                                          outputLength: outputLength),
+                                               length: inputLength)
+                    return LinearTap(lower: index, upper: index, weight: 0)
                 }
             }
+            (rowTaps, columnTaps) = (taps(inputShape[1], outputHeight), taps(inputShape[2], outputWidth))
+        case .linear:
+            rowTaps = (0..<outputHeight).map {
+                LinearTap($0, transform: transform, inputLength: inputShape[1], outputLength: resize.size.height)
+            }
+            columnTaps = (0..<outputWidth).map {
+                LinearTap($0, transform: transform, inputLength: inputShape[2], outputLength: resize.size.width)
+            }
         }
+    }
 
-    case .linear:
-        let rows = (0..<outputHeight).map {
-            LinearTap($0, transform: transform, inputLength: height, outputLength: outputHeight)
-        }
-        let columns = (0..<outputWidth).map {
-            LinearTap($0, transform: transform, inputLength: width, outputLength: outputWidth)
-        }
-        parallelFor(batch * outputHeight, threads: workers) { range in
-            for item in range {
-                let n = item / outputHeight, oy = item % outputHeight
-                let row = rows[oy]
-                let top = source + (n * height + row.lower) * rowStride
-                let bottom = source + (n * height + row.upper) * rowStride
-                let wy = row.weight
-                var pixel = destination + item * outputRowLength
-                for column in columns {
-                    let left = column.lower * channels, right = column.upper * channels
-                    let wx = column.weight
-                    var channel = 0
-                    while channel + 16 <= channels {
-                        let topValue = (1 - wx) * Vector16.load(top + left + channel)
-                            + wx * Vector16.load(top + right + channel)
-                        let bottomValue = (1 - wx) * Vector16.load(bottom + left + channel)
-                            + wx * Vector16.load(bottom + right + channel)
-                        Vector16.store((1 - wy) * topValue + wy * bottomValue, pixel + channel)
-                        channel += 16
-                    }
-                    while channel < channels {
-                        let topValue = (1 - wx) * top[left + channel] + wx * top[right + channel]
-                        let bottomValue = (1 - wx) * bottom[left + channel] + wx * bottom[right + channel]
-                        pixel[channel] = (1 - wy) * topValue + wy * bottomValue
-                        channel += 1
-                    }
-                    pixel += channels
+    /// Rows of all images of the output.
+    var outputRows: Int { batch * outputHeight }
+    var outputCount: Int { batch * outputHeight * outputWidth * channels }
+
+    /// Writes output row `row` (`image * outputHeight + y`), its first `columns` pixels, from `source`
+    /// (the whole NHWC input) to `destination`, pixel `x`'s channels at `x * pixelStride`.
+    @inline(__always)
+    func write(row: Int, from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>,
+               pixelStride: Int, columns: Int) {
+        let image = row / outputHeight, tap = rowTaps[row % outputHeight]
+        let rowStride = width * channels
+        let channels = self.channels
+        var pixel = destination
+        switch mode {
+        case .nearest:
+            let sourceRow = source + (image * height + tap.lower) * rowStride
+            for column in columnTaps.prefix(columns) {
+                Vector16.copy(sourceRow + column.lower * channels, pixel, count: channels)
+                pixel += pixelStride
+            }
+        case .linear:
+            let top = source + (image * height + tap.lower) * rowStride
+            let bottom = source + (image * height + tap.upper) * rowStride
+            let wy = tap.weight
+            for column in columnTaps.prefix(columns) {
+                let left = column.lower * channels, right = column.upper * channels
+                let wx = column.weight
+                var channel = 0
+                while channel + 16 <= channels {
+                    let topValue = (1 - wx) * Vector16.load(top + left + channel)
+                        + wx * Vector16.load(top + right + channel)
+                    let bottomValue = (1 - wx) * Vector16.load(bottom + left + channel)
+                        + wx * Vector16.load(bottom + right + channel)
+                    Vector16.store((1 - wy) * topValue + wy * bottomValue, pixel + channel)
+                    channel += 16
                 }
+                while channel < channels {
+                    let topValue = (1 - wx) * top[left + channel] + wx * top[right + channel]
+                    let bottomValue = (1 - wx) * bottom[left + channel] + wx * bottom[right + channel]
+                    pixel[channel] = (1 - wy) * topValue + wy * bottomValue
+                    channel += 1
+                }
+                pixel += pixelStride
             }
         }
     }
