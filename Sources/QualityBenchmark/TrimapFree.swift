@@ -139,8 +139,10 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int) {
         TrimapFreeMethod.allCases.min { values[$0, default: .infinity] < values[$1, default: .infinity] }
     }
     if let ours = means[.matteBest], let peer = means[.rembgAlphaMatting], peer > 0 {
-        print("matte best: mean SAD \(format(100 * (1 - ours / peer), 1))% below rembg + alpha matting's (target: at least 15%); "
-              + "lowest mean SAD: \(lowest(means)?.rawValue ?? "-"), lowest median SAD: \(lowest(medians)?.rawValue ?? "-")")
+        let reduction = 100 * (1 - ours / peer)
+        print("matte best's mean SAD is \(format(abs(reduction), 1))% \(reduction >= 0 ? "below" : "above") rembg + alpha matting's "
+              + "(target: at least 15% below); lowest mean SAD: \(lowest(means)?.rawValue ?? "-"), "
+              + "lowest median SAD: \(lowest(medians)?.rawValue ?? "-")")
     }
 }
 
