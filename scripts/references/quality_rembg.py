@@ -110,6 +110,9 @@ def main():
     alpha_matting_cutout(warm, warm_mask)
 
     for path in photos:
+        if not path.exists():
+            print(f"quality_rembg.py: {path} is missing: skipped", file=sys.stderr, flush=True)
+            continue
         name = path.stem if path.suffix == ".png" else f"{path.stem}_{path.suffix[1:]}"
         mask_path = arguments.out_dir / f"{name}_mask.png"
         cutout_path = arguments.out_dir / f"{name}_alpha_matting.png"
