@@ -31,6 +31,8 @@ func writeFile(_ bytes: [UInt8], to path: String) {
 func writeJSON<Value: Encodable>(_ value: Value, to path: String) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    // A time the references lack is NaN.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     guard let data = try? encoder.encode(value) else { fail("cannot encode \(path)") }
     writeFile([UInt8](data), to: path)
 }

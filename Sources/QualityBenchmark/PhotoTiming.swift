@@ -8,19 +8,20 @@ struct PhotoTimingRow: Codable {
     var height: Int
     var method: String
     var medianSeconds: Double
-    var minimumSeconds: Double
-    var runs: Int
+    /// Ours only: the fastest run and the number of runs.
+    var minimumSeconds: Double?
+    var runs: Int?
 }
 
 /// One 1920x1080 photo (references: `composites/photo_1080p.png` and `.jpg`, from the sample portrait
 /// grace_hopper.jpg), as PNG and as JPEG: ours decode to encode (decode, best mode, person subject,
 /// both PNG outputs encoded), median and minimum of `options.runs` runs, beside rembg's time for the
-/// same file with and without alpha matting (one run each, from the references).
+/// same file with and without alpha matting (from the references: medians of quality_rembg.py --runs).
 func runPhotoTiming(_ options: Options, matter: PortraitMatter, references: String) -> [PhotoTimingRow] {
     let rembgTimes = readJSON([String: RembgTimes].self, from: references + "/rembg/times.json")
     let clock = ContinuousClock()
     warmUp(matter)
-    print("\nA 1920x1080 photo, seconds: ours decode to encode (best mode, median / minimum of \(options.runs)), rembg (one run)")
+    print("\nA 1920x1080 photo, seconds: ours decode to encode (best mode, median / minimum of \(options.runs)), rembg (median of its script's runs)")
     print(padRight("photo", 18) + ["matte best", "rembg u2netp", "rembg + alpha matting"].map { pad($0, 24) }.joined())
     var rows: [PhotoTimingRow] = []
     for (file, key) in [("photo_1080p.png", "photo_1080p"), ("photo_1080p.jpg", "photo_1080p_jpg")] {
@@ -46,7 +47,7 @@ func runPhotoTiming(_ options: Options, matter: PortraitMatter, references: Stri
         if let theirs = rembgTimes[key] {
             for (method, seconds) in [("rembg u2netp", theirs.mask), ("rembg + alpha matting", theirs.alphaMatting)] {
                 rows.append(PhotoTimingRow(photo: file, width: size.width, height: size.height, method: method,
-                                           medianSeconds: seconds, minimumSeconds: seconds, runs: 1))
+                                           medianSeconds: seconds, minimumSeconds: nil, runs: nil))
                 line += pad(format(seconds, 3), 24)
             }
         } else {

@@ -18,10 +18,11 @@ For every photo given (composites, sample portraits, the 1080p photo) writes to 
   <name>_mask.png             rembg's mask (8-bit grey), the alpha of plain rembg
   <name>_alpha_matting.png    rembg's cut-out with alpha matting (RGBA, straight alpha)
   times.json                  {"<name>": {"mask": seconds, "alpha_matting": seconds}}: the mask is the
-                              prediction alone; alpha matting is prediction, trimap, alpha and foreground
+                              prediction alone; alpha matting is prediction, trimap, alpha and foreground;
+                              for the PHOTOs given by name, medians of --runs runs (default 1)
 Photos already done are skipped (their times kept), so a cache fills incrementally.
 
-Usage: scripts/references/quality_rembg.py OUT_DIR [PHOTO ...] [--composites composites.json]
+Usage: scripts/references/quality_rembg.py OUT_DIR [PHOTO ...] [--composites composites.json] [--runs 3]
 (<name> is the file's stem, for other than PNG files followed by _ and the extension: photo_1080p_jpg)
 Runs in <repo>/.venv-quality (scripts/quality-benchmark creates it); started with any other Python, it
 restarts itself there.
@@ -30,6 +31,7 @@ restarts itself there.
 import argparse
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -94,11 +96,13 @@ def main():
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("photos", type=Path, nargs="*")
     parser.add_argument("--composites", type=Path, help="also every composite that this composites.json lists")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs of each PHOTO (not of the composites), the median time kept")
     arguments = parser.parse_args()
-    photos = list(arguments.photos)
+    photos = [(path, max(1, arguments.runs)) for path in arguments.photos]
     if arguments.composites:
         entries = json.loads(arguments.composites.read_text())
-        photos += [arguments.composites.parent / f"{entry['name']}.png" for entry in entries]
+        photos += [(arguments.composites.parent / f"{entry['name']}.png", 1) for entry in entries]
     arguments.out_dir.mkdir(parents=True, exist_ok=True)
     times_path = arguments.out_dir / "times.json"
     times = json.loads(times_path.read_text()) if times_path.exists() else {}
@@ -109,7 +113,7 @@ def main():
     warm_mask = session.predict(warm)[0]
     alpha_matting_cutout(warm, warm_mask)
 
-    for path in photos:
+    for path, runs in photos:
         if not path.exists():
             print(f"quality_rembg.py: {path} is missing: skipped", file=sys.stderr, flush=True)
             continue
@@ -119,16 +123,20 @@ def main():
         if name in times and mask_path.exists() and cutout_path.exists():
             continue
         photo = Image.open(path).convert("RGB")
-        start = time.perf_counter()
-        mask = session.predict(photo)[0]
-        mask_seconds = time.perf_counter() - start
-        cutout = alpha_matting_cutout(photo, mask)
-        matting_seconds = time.perf_counter() - start
+        mask_times, matting_times = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            mask = session.predict(photo)[0]
+            mask_times.append(time.perf_counter() - start)
+            cutout = alpha_matting_cutout(photo, mask)
+            matting_times.append(time.perf_counter() - start)
+        mask_seconds, matting_seconds = statistics.median(mask_times), statistics.median(matting_times)
         write_png(mask, mask_path)
         write_png(Image.fromarray(cutout, "RGBA"), cutout_path)
         times[name] = {"mask": mask_seconds, "alpha_matting": matting_seconds}
         times_path.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
-        print(f"{name}: mask {mask_seconds:.2f} s, with alpha matting {matting_seconds:.2f} s",
+        print(f"{name}: mask {mask_seconds:.2f} s, with alpha matting {matting_seconds:.2f} s"
+              + (f" (medians of {runs} runs)" if runs > 1 else ""),
               file=sys.stderr, flush=True)
 
 
