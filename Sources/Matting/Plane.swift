@@ -38,6 +38,6 @@ extension SIMD4<Float> {
     /// Each lane clamped to [0, 1] (written out lane by lane: the generic `clamped` is not inlined).
     @inline(__always)
     var unitClamped: SIMD4<Float> {
-        SIMD4(min(max(x, 0), 1), min(max(y, 0), 1), min(max(z, 0), 1), min(max(w, 0), 1))
+        SIMD4(Swift.min(Swift.max(x, 0), 1), Swift.min(Swift.max(y, 0), 1), Swift.min(Swift.max(z, 0), 1), Swift.min(Swift.max(w, 0), 1))
     }
 }
