@@ -56,7 +56,10 @@ public final class ExecutionPlan: @unchecked Sendable {
     ///   - graph: the model.
     ///   - inputShapes: shapes for the graph's inputs, in order; nil keeps the shapes the file states.
     ///   - reference: run every operator through its slow reference kernel (for testing).
-    public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false) throws(ModelError) {
+    ///   - multiplyAddsWorthSplitting: below this many multiply-adds a run, one core (0: always split).
+    public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false,
+                multiplyAddsWorthSplitting: Int = defaultMultiplyAddsWorthSplitting) throws(ModelError) {
+        self.multiplyAddsWorthSplitting = multiplyAddsWorthSplitting
         let graph = graph.fusingActivations()
         var shapes = [[Int]?](repeating: nil, count: graph.values.count)
         var constantIndex = [Int?](repeating: nil, count: graph.values.count)
@@ -217,7 +220,16 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// Multiply-adds of each step (0 for steps that are not convolutions), in run order.
     public var stepMultiplyAdds: [Int] { steps.map(\.kernel.multiplyAdds) }
 
-    /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads` cores.
+    /// Default of `multiplyAddsWorthSplitting`. The selfie network (59 M multiply-adds) took 3.2 ms on
+    /// one core and 3.9-4.5 ms on two (medians of 300 runs), each step paying to wake the second core;
+    /// U-2-Net-p (19.8 G) gains 1.8x from the second core.
+    public static let defaultMultiplyAddsWorthSplitting = 500_000_000
+    /// Plans of fewer multiply-adds a run than this run on one core whatever `run`'s `threads` says:
+    /// their steps are too small to split.
+    public let multiplyAddsWorthSplitting: Int
+
+    /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads`
+    /// cores (one for models under `multiplyAddsWorthSplitting`).
     ///
     /// - Parameter profile: when given, called after each step, in the order of `stepDescriptions`,
     ///   with the kernel's kind (operator, and kernel size for convolutions) and the step's duration.
@@ -226,6 +238,7 @@ public final class ExecutionPlan: @unchecked Sendable {
         guard inputs.count == inputOffsets.count else {
             throw .invalidInput("expected \(inputOffsets.count) inputs, got \(inputs.count)")
         }
+        let threads = multiplyAdds < multiplyAddsWorthSplitting ? 1 : threads
         for (tensor, shape) in zip(inputs, inputShapes) where tensor.shape != shape {
             throw .invalidInput("input has shape \(tensor.shape), the plan expects \(shape)")
         }
