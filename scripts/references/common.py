@@ -16,6 +16,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENT = REPO_ROOT / ".venv-references"
+# The quality benchmark's peers (PyMatting, rembg) live apart, pinned by quality_requirements.txt.
+QUALITY_ENVIRONMENT = REPO_ROOT / ".venv-quality"
 GOLDENS = REPO_ROOT / "Tests" / "Fixtures" / "goldens"
 
 _CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matte"
@@ -41,15 +43,16 @@ def fail(message):
     sys.exit(f"{Path(sys.argv[0]).name}: error: {message}")
 
 
-def use_reference_environment():
-    """Restarts the running script with the reference environment's Python unless already inside it."""
-    if Path(sys.prefix).resolve() == ENVIRONMENT.resolve():
+def use_reference_environment(environment=ENVIRONMENT, made_by="scripts/references/venv"):
+    """Restarts the running script with `environment`'s Python unless already inside it; `made_by` is
+    the command that creates the environment, named when it is missing."""
+    if Path(sys.prefix).resolve() == environment.resolve():
         return
-    python = ENVIRONMENT / "bin" / "python"
+    python = environment / "bin" / "python"
     if not python.exists():
-        fail(f"{ENVIRONMENT} is missing: run scripts/references/venv first")
+        fail(f"{environment} is missing: run {made_by} first")
     if os.environ.get("MATTE_REFERENCE_RESTARTED"):
-        fail(f"could not switch to {ENVIRONMENT}; run the script with {python}")
+        fail(f"could not switch to {environment}; run the script with {python}")
     os.environ["MATTE_REFERENCE_RESTARTED"] = "1"
     os.execv(python, [str(python), str(Path(sys.argv[0]).resolve()), *sys.argv[1:]])
 

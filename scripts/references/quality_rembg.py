@@ -30,27 +30,15 @@ restarts itself there.
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ENVIRONMENT = REPO_ROOT / ".venv-quality"
+import common  # noqa: E402
 
-
-def use_quality_environment():
-    if Path(sys.prefix).resolve() == ENVIRONMENT.resolve():
-        return
-    python = ENVIRONMENT / "bin" / "python"
-    if not python.exists():
-        sys.exit(f"{Path(sys.argv[0]).name}: error: {ENVIRONMENT} is missing: run scripts/quality-benchmark")
-    os.execv(str(python), [str(python), *sys.argv])
-
-
-use_quality_environment()
+common.use_reference_environment(common.QUALITY_ENVIRONMENT, "scripts/quality-benchmark")
 
 import numpy  # noqa: E402
 from PIL import Image  # noqa: E402
