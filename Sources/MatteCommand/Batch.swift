@@ -73,8 +73,7 @@ extension MatteCommand {
     static func backdrop(for choice: BackgroundChoice?, reader: InputReader, decodeOptions: DecodeOptions) throws -> Backdrop {
         switch choice {
         case nil: return Colour(red: 255, green: 255, blue: 255).backdrop
-        case .colour(let colour): return colour.backdrop
-        case .blur(let radius): return .blur(radius: radius)
+        case .backdrop(let backdrop): return backdrop
         case .image(let location):
             let item: InputItem
             if InputSource.looksLikeURL(location) {

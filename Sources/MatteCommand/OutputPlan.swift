@@ -3,31 +3,20 @@ import Foundation
 import Imaging
 import Matting
 
-/// What `--background` names: a colour, an image, or the photo's own background blurred.
+/// What `--background` names: a backdrop named in one word (`BackdropName`: a colour, or the photo's own
+/// background blurred), or else an image.
 enum BackgroundChoice: Equatable {
-    case colour(Colour)
+    case backdrop(Backdrop)
     /// A file path or http(s) URL, read once before any input.
     case image(String)
-    /// Radius in pixels of the photo; nil for `Composite.defaultBlurRadius`.
-    case blur(radius: Int?)
-
-    /// Largest blur radius accepted, in pixels.
-    static let maximumBlurRadius = 1000
 
     /// `blur`, `blur:<radius>`, `#rrggbb`, a colour name (`Colour.names`), or else an image path or URL.
     /// A value starting with `#` or `blur:` must be a valid colour or blur.
     static func parse(_ text: String) throws(ValidationError) -> BackgroundChoice {
-        if text == "blur" { return .blur(radius: nil) }
-        if text.hasPrefix("blur:") {
-            let value = text.dropFirst("blur:".count)
-            guard let radius = Int(value), (1...maximumBlurRadius).contains(radius) else {
-                throw ValidationError("--background \(text): the blur radius must be 1...\(maximumBlurRadius) pixels, not '\(value)'")
-            }
-            return .blur(radius: radius)
-        }
-        if let colour = Colour(text) { return .colour(colour) }
-        if text.hasPrefix("#") {
-            throw ValidationError("--background \(text): a colour is written #rrggbb, six hexadecimal digits")
+        do {
+            if let backdrop = try BackdropName.parse(text) { return .backdrop(backdrop) }
+        } catch {
+            throw ValidationError("--background \(error)")
         }
         guard !text.isEmpty else { throw ValidationError("--background must not be empty") }
         return .image(text)

@@ -45,11 +45,11 @@ import Testing
 
     /// How each `--background` spelling is read.
     @Test(arguments: [
-        ("blur", BackgroundChoice.blur(radius: nil)),
-        ("blur:12", .blur(radius: 12)),
-        ("#00FF7f", .colour(Colour(red: 0, green: 255, blue: 127))),
-        ("white", .colour(Colour(red: 255, green: 255, blue: 255))),
-        ("Grey", .colour(Colour(red: 128, green: 128, blue: 128))),
+        ("blur", BackgroundChoice.backdrop(.blur(radius: nil))),
+        ("blur:12", .backdrop(.blur(radius: 12))),
+        ("#00FF7f", .backdrop(.colour(red: 0, green: 255, blue: 127))),
+        ("white", .backdrop(.colour(red: 255, green: 255, blue: 255))),
+        ("Grey", .backdrop(.colour(red: 128, green: 128, blue: 128))),
         ("beach.jpg", .image("beach.jpg")),
         ("./red", .image("./red")),
         ("https://example.org/b.png", .image("https://example.org/b.png")),
@@ -76,7 +76,7 @@ import Testing
     @Test func formatQualityAndBackgroundReachThePlan() throws {
         let plan = try MatteCommand.parse(["--background", "blur:30", "--format", "webp", "--quality", "85"]).outputPlan()
         #expect(plan.kinds == [.alpha, .cutout, .composite])
-        #expect(plan.format == .webp && plan.quality == 85 && plan.background == .blur(radius: 30))
+        #expect(plan.format == .webp && plan.quality == 85 && plan.background == .backdrop(.blur(radius: 30)))
     }
 
     /// Usage errors name the option and say what would work.

@@ -71,7 +71,7 @@ import Testing
         let options = try MatteOptions.parse([("output", "composite"), ("background", "#0A0b0C"), ("format", "jpeg"),
                                               ("mode", "best")])
         #expect(options.output == .composite)
-        #expect(options.background == .colour(red: 10, green: 11, blue: 12))
+        #expect(options.background == .backdrop(.colour(red: 10, green: 11, blue: 12)))
         #expect(options.format == .jpeg)
         #expect(options.mode == .best)
         let withFile = try MatteOptions.parse([], backgroundFile: true)
@@ -79,6 +79,21 @@ import Testing
         #expect(throws: ServiceError.self) { try MatteOptions.parse([("background", "blur")], backgroundFile: true) }
         #expect(throws: ServiceError.self) { try MatteOptions.parse([("output", "alpha")], backgroundFile: true) }
         #expect(throws: ServiceError.self) { try MatteOptions.parse([("url", "")]) }
+    }
+
+    /// Each `background=` spelling, and the ones refused.
+    @Test func backgroundSpellings() throws {
+        let read: [(String, MatteOptions.Background)] = [
+            ("#0A0b0C", .backdrop(.colour(red: 10, green: 11, blue: 12))), ("ff8000", .backdrop(.colour(red: 255, green: 128, blue: 0))),
+            ("Grey", .backdrop(.colour(red: 128, green: 128, blue: 128))), ("blur", .backdrop(.blur(radius: nil))),
+            ("blur:25", .backdrop(.blur(radius: 25))),
+        ]
+        for (value, background) in read {
+            #expect(try MatteOptions.parse([("output", "composite"), ("background", value)]).background == background, "\(value)")
+        }
+        for value in ["", "#12345", "12345g", "blur:0", "blur:1001", "blur:wide", "mauve-ish", "https://example.org/b.png"] {
+            #expect(throws: ServiceError.self, "\(value)") { try MatteOptions.parse([("output", "composite"), ("background", value)]) }
+        }
     }
 
     @Test func addressPolicy() {

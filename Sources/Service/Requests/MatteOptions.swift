@@ -7,15 +7,15 @@ import Matting
 /// | --- | --- | --- |
 /// | `output` | `cutout` (RGBA), `alpha` (grey matte), `composite` (RGB, person over `background`) | `cutout` |
 /// | `format` | `png`, `webp` (lossless), `jpeg` (`composite` only: JPEG has no alpha) | `png` |
-/// | `background` | `#rrggbb` (or `rrggbb`), `blur`, `image` (a multipart `background` file); `composite` only | `#ffffff` |
+/// | `background` | `#rrggbb` (or `rrggbb`), a colour name (`white`, `grey`, ...), `blur` or `blur:<radius>` (pixels), `image` (a multipart `background` file); `composite` only | `#ffffff` |
 /// | `mode` | `best` (both networks, refined), `fast` (one network, guided upsampling) | `best` |
 /// | `subject` | `person` (other objects dropped), `any` (the most salient subject, as rembg) | `person` |
 /// | `url` | http(s) URL of the photo, fetched by the server when `--allow-url-fetch` is on | none |
 public struct MatteOptions: Sendable, Equatable {
     public enum Output: String, Sendable, CaseIterable { case cutout, alpha, composite }
     public enum Background: Sendable, Equatable {
-        case colour(red: UInt8, green: UInt8, blue: UInt8)
-        case blur
+        /// A colour or a blur, named as `BackdropName` reads them.
+        case backdrop(Backdrop)
         /// The multipart `background` file.
         case image
     }
@@ -95,18 +95,20 @@ public struct MatteOptions: Sendable, Equatable {
         return options
     }
 
-    /// `#rrggbb` or `rrggbb` (hex digits, any case), `blur`, or `image`.
+    /// What `BackdropName` reads (`#rrggbb`, a colour name, `blur`, `blur:<radius>`), `rrggbb` (a `#` must be
+    /// escaped in a query string), or `image`.
     static func parseBackground(_ value: String) throws(ServiceError) -> Background {
-        switch value {
-        case "blur": return .blur
-        case "image": return .image
-        default:
-            let hex = value.hasPrefix("#") ? value.dropFirst() : Substring(value)
-            guard hex.count == 6, hex.allSatisfy(\.isHexDigit), let rgb = UInt32(hex, radix: 16) else {
-                throw .invalidOption("background", value, expected: "#rrggbb, blur or image")
-            }
-            return .colour(red: UInt8(rgb >> 16 & 0xFF), green: UInt8(rgb >> 8 & 0xFF), blue: UInt8(rgb & 0xFF))
+        let expected = "#rrggbb, rrggbb, a colour name, blur, blur:<radius> or image"
+        if value == "image" { return .image }
+        if value.count == 6, value.allSatisfy(\.isHexDigit), let colour = Colour("#" + value) { return .backdrop(colour.backdrop) }
+        let backdrop: Backdrop?
+        do throws(BackdropName.Problem) {
+            backdrop = try BackdropName.parse(value)
+        } catch {
+            throw .invalidOption("background", value, expected: "\(expected) (\(error.expected))")
         }
+        guard let backdrop else { throw .invalidOption("background", value, expected: expected) }
+        return .backdrop(backdrop)
     }
 
     /// The pipeline's options.
@@ -115,8 +117,7 @@ public struct MatteOptions: Sendable, Equatable {
     /// The composite backdrop, given the decoded background image when `background` is `image`.
     func backdrop(image: Image?) -> Backdrop {
         switch background {
-        case .colour(let red, let green, let blue): .colour(red: red, green: green, blue: blue)
-        case .blur: .blur(radius: nil)
+        case .backdrop(let backdrop): backdrop
         case .image: image.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
         case nil: .colour(red: 255, green: 255, blue: 255)
         }

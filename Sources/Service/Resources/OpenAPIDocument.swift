@@ -77,7 +77,7 @@ paths:
         - {name: format, in: query, schema: {type: string, enum: [png, webp, jpeg], default: png},
            description: "webp is lossless; jpeg only with output=composite (JPEG has no alpha)."}
         - {name: background, in: query, schema: {type: string, default: "#ffffff"},
-           description: "For output=composite: #rrggbb (or rrggbb), blur (the photo's own background, blurred), or image (the multipart `background` file, scaled to cover and centred)."}
+           description: "For output=composite: #rrggbb (or rrggbb), a colour name (white, black, grey, red, ...), blur or blur:<radius> in pixels (the photo's own background, blurred), or image (the multipart `background` file, scaled to cover and centred)."}
         - {name: mode, in: query, schema: {type: string, enum: [fast, best], default: best},
            description: "best: both networks fused and refined at full resolution; fast: one network and an edge-aware upsampling."}
         - {name: subject, in: query, schema: {type: string, enum: [person, any], default: person},
