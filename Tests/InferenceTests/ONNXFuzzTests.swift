@@ -4,7 +4,7 @@ import Testing
 
 /// Damages protobuf files where damage matters: at keys and length prefixes of the messages the ONNX reader
 /// walks, rather than inside weight bytes.
-struct ProtobufMutator {
+struct ProtobufMutator: ModelMutating {
     /// Byte offsets of keys and length prefixes in the original, found by walking its messages.
     let structurePositions: [Int]
     var random: SplitMix64
@@ -173,44 +173,15 @@ struct ProtobufMutator {
         let clock = ContinuousClock()
         var total = 0
         for (sourceIndex, (name, original, count, plan)) in sources.enumerated() {
-            var mutator = ProtobufMutator(original: original, seed: 0x0AA5_EED0 + UInt64(sourceIndex))
-            var accepted = 0, planned = 0, randomInputs = 0, run = 0
-            var refusals: [String: Int] = [:]
-            var slowest = Duration.zero
-            let start = clock.now
-            for iteration in 0..<count {
-                guard clock.now - start < timeLimit else { break }
-                var bytes: [UInt8]
-                if iteration % 10 == 9 {
-                    bytes = mutator.randomBytes()
-                    randomInputs += 1
-                } else {
-                    bytes = original
-                    for _ in 0..<(1 + iteration % 3) { mutator.mutate(&bytes) }
-                }
-                let readStart = clock.now
-                do throws(ModelError) {
-                    let graph = try ONNXReader.read(bytes)
-                    accepted += 1
-                    if plan, (try? ExecutionPlan(graph: graph)) != nil { planned += 1 }
-                } catch {
-                    let kind = switch error {
-                    case .truncated: "truncated"
-                    case .malformed: "malformed"
-                    case .unsupported: "unsupported"
-                    case .invalidInput: "invalidInput"
-                    }
-                    refusals[kind, default: 0] += 1
-                }
-                slowest = max(slowest, clock.now - readStart)
-                run += 1
+            var fuzzing = ModelFuzzing(mutator: ProtobufMutator(original: original, seed: 0x0AA5_EED0 + UInt64(sourceIndex)))
+            var planned = 0
+            fuzzing.fuzz(original, count: count, deadline: clock.now + timeLimit) { bytes throws(ModelError) in
+                let graph = try ONNXReader.read(bytes)
+                if plan, (try? ExecutionPlan(graph: graph)) != nil { planned += 1 }
             }
-            print("ONNX fuzz: \(run) inputs from \(name) (\(run - randomInputs) damaged copies, \(randomInputs) random) "
-                  + "in \(clock.now - start): \(accepted) read (\(planned) planned), refused "
-                  + refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                  + "; slowest read \(slowest)")
-            total += run
-            #expect(run >= min(count, 500), "\(name): only \(run) inputs in the time allowed")
+            print("ONNX fuzz: " + fuzzing.summary(source: name) + "; \(planned) planned")
+            total += fuzzing.run
+            #expect(fuzzing.run >= min(count, 500), "\(name): only \(fuzzing.run) inputs in the time allowed")
         }
         print("ONNX fuzz: \(total) inputs in all")
     }

@@ -2,25 +2,8 @@ import Foundation
 import Testing
 @testable import Inference
 
-/// SplitMix64: a small seeded generator, so every fuzz input can be reproduced from its iteration number.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Damages a valid model in the ways a broken download or a hostile file would.
-struct ModelMutator {
+struct FlatBufferMutator: ModelMutating {
     /// 4-aligned positions of the original whose `uint32` looks like an offset into the file: mostly
     /// FlatBuffer references, so damage there reaches the structure rather than weight bytes.
     let referencePositions: [Int]
@@ -127,42 +110,12 @@ struct ModelMutator {
         let start = clock.now
         var total = 0
         for (name, original, count) in sources {
-            var mutator = ModelMutator(original: original, seed: 0x7F1C_E5EED)
-            var accepted = 0, randomInputs = 0, run = 0
-            var refusals: [String: Int] = [:]
-            var slowest = Duration.zero
-            let sourceStart = clock.now
-            for iteration in 0..<count {
-                guard clock.now - start < timeLimit else { break }
-                var bytes: [UInt8]
-                if iteration % 10 == 9 {
-                    bytes = mutator.randomBytes()
-                    randomInputs += 1
-                } else {
-                    bytes = original
-                    for _ in 0..<(1 + iteration % 3) { mutator.mutate(&bytes) }
-                }
-                let readStart = clock.now
-                do throws(ModelError) {
-                    _ = try TFLiteReader.read(bytes)
-                    accepted += 1
-                } catch {
-                    let kind = switch error {
-                    case .truncated: "truncated"
-                    case .malformed: "malformed"
-                    case .unsupported: "unsupported"
-                    case .invalidInput: "invalidInput"
-                    }
-                    refusals[kind, default: 0] += 1
-                }
-                slowest = max(slowest, clock.now - readStart)
-                run += 1
+            var fuzzing = ModelFuzzing(mutator: FlatBufferMutator(original: original, seed: 0x7F1C_E5EED))
+            fuzzing.fuzz(original, count: count, deadline: start + timeLimit) { bytes throws(ModelError) in
+                _ = try TFLiteReader.read(bytes)
             }
-            print("TFLite fuzz: \(run) inputs from \(name) (\(run - randomInputs) damaged copies, \(randomInputs) random) "
-                  + "in \(clock.now - sourceStart): \(accepted) read, refused "
-                  + refusals.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-                  + "; slowest read \(slowest)")
-            total += run
+            print("TFLite fuzz: " + fuzzing.summary(source: name))
+            total += fuzzing.run
         }
         let elapsed = clock.now - start
         let planned = sources.reduce(0) { $0 + $1.iterations }
