@@ -269,26 +269,24 @@ enum ShapeFolding {
             _ = try checkedResultCount(shape, what)
         }
         let outer = head.shape[..<axis].reduce(1, *)
+        // Each tensor contributes one contiguous block per index of the axes before `axis`.
+        func joined<Element>(_ values: (ConstantTensor) -> [Element]?) -> [Element] {
+            var result: [Element] = []
+            for block in 0..<outer {
+                for tensor in tensors {
+                    guard let elements = values(tensor) else { continue }
+                    let size = tensor.count / max(outer, 1)
+                    result.append(contentsOf: elements[(block * size)..<((block + 1) * size)])
+                }
+            }
+            return result
+        }
         switch head.elements {
         case .float:
-            var result: [Float] = []
-            for block in 0..<outer {
-                for tensor in tensors {
-                    guard case .float(let values) = tensor.elements else { continue }
-                    let size = tensor.count / max(outer, 1)
-                    result.append(contentsOf: values[(block * size)..<((block + 1) * size)])
-                }
-            }
+            let result: [Float] = joined { if case .float(let values) = $0.elements { values } else { nil } }
             return ConstantTensor(shape: shape, floats: result, dataType: head.dataType)
         case .integer:
-            var result: [Int64] = []
-            for block in 0..<outer {
-                for tensor in tensors {
-                    guard case .integer(let values) = tensor.elements else { continue }
-                    let size = tensor.count / max(outer, 1)
-                    result.append(contentsOf: values[(block * size)..<((block + 1) * size)])
-                }
-            }
+            let result: [Int64] = joined { if case .integer(let values) = $0.elements { values } else { nil } }
             return ConstantTensor(shape: shape, integers: result, dataType: head.dataType)
         }
     }
