@@ -7,6 +7,7 @@ extension MatteCommand {
     /// Processes every input: read, decode, matte, encode, write. Returns how many inputs failed; throws
     /// `ExitCode.failure` when nothing can run at all (no samples, no models, no output folder).
     func runBatch(console: Console, standardInput: FileHandle) throws -> Int {
+        Self.keepFreedMemory()
         let arguments: [String]
         if inputs.isEmpty {
             let samples = ModelFiles.samplesDirectory
@@ -132,6 +133,17 @@ extension MatteCommand {
         return times
     }
 
+    /// Lets freed memory of up to 32 MB a block be reused rather than given back. glibc maps each
+    /// block over 128 KB apart and unmaps it when freed, so every full-resolution plane of every stage
+    /// was faulted in page by page anew (a third of a 1080p photo's page faults); kept in the heap,
+    /// freed blocks serve the next stage and the next photo. A batch's peak memory is about the same.
+    static func keepFreedMemory() {
+        #if os(Linux)
+        _ = mallopt(mmapThreshold, 32 << 20)
+        _ = mallopt(trimThreshold, 1 << 30)
+        #endif
+    }
+
     /// The reason part of `matte: <input>: <reason>`.
     static func reason(_ error: Error) -> String {
         switch error {
@@ -180,3 +192,12 @@ struct StageTimes {
         stages.map { "\($0.0) \(String(format: "%.1f", $0.1 / .milliseconds(1))) ms" }.joined(separator: ", ")
     }
 }
+
+#if os(Linux)
+/// glibc's `mallopt` (malloc.h, which the Glibc module does not export) and its parameters
+/// `M_TRIM_THRESHOLD` and `M_MMAP_THRESHOLD`.
+@_silgen_name("mallopt")
+private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+private let trimThreshold: Int32 = -1
+private let mmapThreshold: Int32 = -3
+#endif
