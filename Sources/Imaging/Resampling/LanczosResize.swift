@@ -146,10 +146,19 @@ extension Image {
                             let rowCount = min(4, rows.upperBound - firstRow)
                             for row in 0..<rowCount {
                                 let sourceRow = (firstRow + row) * width * channels
+                                if channels == 1 {
+                                    for x in 0..<width { samples[x * 16 + row * 4] = Float(source[sourceRow + x]) }
+                                    continue
+                                }
+                                // RGB(A): four bytes from the pixel's first converted at once (for RGB the
+                                // fourth is the next pixel's red, in a lane that is never written out),
+                                // but for the image's last pixel, which has no byte after it.
                                 for x in 0..<width {
-                                    for channel in 0..<channels {
-                                        samples[x * 16 + row * 4 + channel] = Float(source[sourceRow + x * channels + channel])
-                                    }
+                                    let offset = sourceRow + x * channels
+                                    let bytes = offset + 4 <= source.count
+                                        ? UnsafeRawPointer(source.baseAddress! + offset).loadUnaligned(as: SIMD4<UInt8>.self)
+                                        : SIMD4(source[offset], source[offset + 1], source[offset + 2], 0)
+                                    block.storeBytes(of: SIMD4<Float>(bytes), toByteOffset: x * 64 + row * 16, as: SIMD4<Float>.self)
                                 }
                             }
                             for x in 0..<length {
