@@ -117,9 +117,8 @@ extension MatteCommand {
         _ = lap()
         let composite = plan.kinds.contains(.composite) ? Composite.make(matte, over: backdrop) : nil
         times.composite = lap()
-        // The files side by side: the PNG encoder spreads each image over all cores, and one file's
-        // serial parts (joining its strips, its checksums; WebP and JPEG entirely) overlap the others'.
-        let encoded = try Self.concurrentMap(plan.kinds) { kind in
+        // One image at a time: the PNG encoder spreads each image over all cores itself.
+        let encoded = try plan.kinds.map { kind in
             switch kind {
             case .alpha: (files.fileName(kind), try ImageEncoder.png(matte.alpha))
             case .cutout: (files.fileName(kind), try ImageEncoder.encode(matte.cutout, as: plan.format, quality: plan.quality))
@@ -143,27 +142,6 @@ extension MatteCommand {
         _ = mallopt(mmapThreshold, 32 << 20)
         _ = mallopt(trimThreshold, 1 << 30)
         #endif
-    }
-
-    /// `items.map(transform)`, each item on a thread of its own (the first on the calling thread);
-    /// the results in the order of `items`. Rethrows the error of the first item that failed.
-    static func concurrentMap<Item: Sendable, Output>(_ items: [Item], _ transform: (Item) throws -> Output) throws -> [Output] {
-        var results = [Result<Output, Error>?](repeating: nil, count: items.count)
-        results.withUnsafeMutableBufferPointer { results in
-            nonisolated(unsafe) let results = results
-            withoutActuallyEscaping(transform) { transform in
-                nonisolated(unsafe) let transform = transform
-                // The group is waited on before returning, so `transform` and `results` outlive every item.
-                let group = DispatchGroup()
-                for index in items.indices.dropFirst() {
-                    DispatchQueue.global().async(group: group) { results[index] = Result { try transform(items[index]) } }
-                }
-                if let first = items.indices.first { results[first] = Result { try transform(items[first]) } }
-                group.wait()
-            }
-        }
-        // Every slot was filled before `group.wait()` returned.
-        return try results.map { try $0!.get() }
     }
 
     /// The reason part of `matte: <input>: <reason>`.
