@@ -276,8 +276,11 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     /// Makes an arena ready for the next run: allocated, every page touched (so the kernel maps and
     /// zeroes it now, not during the run), and kept. For a core that would otherwise wait, before a
-    /// first run: `PortraitMatter` calls it on a background thread while the photo is read and decoded.
+    /// first run: `PortraitMatter` calls it on a thread of its own while the photo is read and decoded.
     /// Does nothing when an arena is already kept, so memory stays at what runs keep anyway.
+    ///
+    /// (Transparent huge pages were tried for the arena: when they came at once the touch took 10 ms
+    /// instead of ~45, but a third of the runs stalled 100-300 ms on them.)
     public func prepareArena() {
         guard arenaLock.withLock({ idleArenas.isEmpty }) else { return }
         let arena = newArena()
@@ -293,18 +296,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         return newArena()
     }
 
-    /// A new arena. One of several MB is aligned to 2 MB and, on Linux, advised to be backed by
-    /// transparent huge pages: U-2-Net-p's is then mapped by some forty faults of 2 MB instead of
-    /// twenty thousand of 4 KB.
     private func newArena() -> UnsafeMutablePointer<Float> {
-        let byteCount = max(arenaCount, 1) * 4
-        let hugePage = 2 << 20
-        let large = byteCount >= 2 * hugePage
-        let arena = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: large ? hugePage : 64)
-        #if os(Linux)
-        if large { _ = madvise(arena, byteCount / hugePage * hugePage, MADV_HUGEPAGE) }
-        #endif
-        return arena.bindMemory(to: Float.self, capacity: max(arenaCount, 1))
+        UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
     }
 
     private func returnArena(_ arena: UnsafeMutablePointer<Float>) {
