@@ -203,54 +203,62 @@ public struct GuidedFilter: Sendable {
         return result
     }
 
-    /// Replaces each lane of `values` (one plane a lane, interleaved) by its `boxMean`, to the bit:
-    /// rows split over `threads` threads for the pass along rows, columns for the pass along columns.
+    /// Replaces each lane of `values` (one plane a lane, interleaved) by its `boxMean`, to the bit, in
+    /// place: rows split over `threads` threads for the pass along rows (each row copied aside first),
+    /// columns for the pass along columns (which keeps aside the rows it has overwritten but must still
+    /// subtract: the last `radius + 1`).
     static func replaceByBoxMeans<Vector: SIMD>(_ values: inout [Vector], width: Int, height: Int, radius: Int,
                                                 threads: Int) where Vector.Scalar == Float {
         guard width > 0 && height > 0 else { return }
         precondition(values.count == width * height, "\(values.count) values do not fill \(width)x\(height)")
-        var horizontal = [Vector](repeating: .zero, count: values.count)
         // 1 / (pixels in the clipped window) along each axis.
         let inverseColumnSpans = (0..<width).map { 1 / Float(min($0 + radius, width - 1) - max($0 - radius, 0) + 1) }
-        values.withUnsafeBufferPointer { values in
-            horizontal.withUnsafeMutableBufferPointer { horizontal in
-                nonisolated(unsafe) let horizontal = horizontal
-                parallelFor(height, threads: threads) { rows in
-                    for y in rows {
-                        let source = values.baseAddress! + y * width, target = horizontal.baseAddress! + y * width
-                        var sum = Vector.zero
-                        for x in 0..<min(radius, width) { sum += source[x] }
-                        for x in 0..<width {
-                            if x + radius < width { sum += source[x + radius] }
-                            if x - radius - 1 >= 0 { sum -= source[x - radius - 1] }
-                            target[x] = sum * inverseColumnSpans[x]
-                        }
+        values.withUnsafeMutableBufferPointer { values in
+            nonisolated(unsafe) let values = values.baseAddress!
+            parallelFor(height, threads: threads) { rows in
+                let source = UnsafeMutablePointer<Vector>.allocate(capacity: width)
+                defer { source.deallocate() }
+                source.initialize(repeating: .zero, count: width)
+                for y in rows {
+                    let target = values + y * width
+                    source.update(from: target, count: width)
+                    var sum = Vector.zero
+                    for x in 0..<min(radius, width) { sum += source[x] }
+                    for x in 0..<width {
+                        if x + radius < width { sum += source[x + radius] }
+                        if x - radius - 1 >= 0 { sum -= source[x - radius - 1] }
+                        target[x] = sum * inverseColumnSpans[x]
                     }
                 }
             }
-        }
-        horizontal.withUnsafeBufferPointer { horizontal in
-            values.withUnsafeMutableBufferPointer { result in
-                nonisolated(unsafe) let result = result
-                let rows = horizontal.baseAddress!
-                parallelFor(width, threads: threads) { columns in
-                    let sums = UnsafeMutablePointer<Vector>.allocate(capacity: width)
-                    defer { sums.deallocate() }
-                    sums.initialize(repeating: .zero, count: width)
-                    for y in 0..<min(radius, height) { for x in columns { sums[x] += rows[y * width + x] } }
-                    for y in 0..<height {
-                        if y + radius < height {
-                            let adding = rows + (y + radius) * width
-                            for x in columns { sums[x] += adding[x] }
-                        }
-                        if y - radius - 1 >= 0 {
-                            let removing = rows + (y - radius - 1) * width
-                            for x in columns { sums[x] -= removing[x] }
-                        }
-                        let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
-                        let target = result.baseAddress! + y * width
-                        for x in columns { target[x] = sums[x] * scale }
+            parallelFor(width, threads: threads) { columns in
+                let first = columns.lowerBound, count = columns.count
+                let sums = UnsafeMutablePointer<Vector>.allocate(capacity: count)
+                defer { sums.deallocate() }
+                sums.initialize(repeating: .zero, count: count)
+                // Row y's values (these columns) before they were overwritten, in slot y % (radius + 1).
+                let kept = UnsafeMutablePointer<Vector>.allocate(capacity: (radius + 1) * count)
+                defer { kept.deallocate() }
+                kept.initialize(repeating: .zero, count: (radius + 1) * count)
+                for y in 0..<min(radius, height) {
+                    let adding = values + y * width + first
+                    for x in 0..<count { sums[x] += adding[x] }
+                }
+                for y in 0..<height {
+                    // Row y + radius is not overwritten yet.
+                    if y + radius < height {
+                        let adding = values + (y + radius) * width + first
+                        for x in 0..<count { sums[x] += adding[x] }
                     }
+                    let slot = kept + y % (radius + 1) * count
+                    // The slot of row y holds row y - radius - 1, the one that leaves the window.
+                    if y - radius - 1 >= 0 {
+                        for x in 0..<count { sums[x] -= slot[x] }
+                    }
+                    let target = values + y * width + first
+                    slot.update(from: target, count: count)
+                    let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
+                    for x in 0..<count { target[x] = sums[x] * scale }
                 }
             }
         }
