@@ -23,6 +23,14 @@ public struct Image: Sendable, Equatable {
                   pixels: [UInt8](repeating: value, count: width * height * channels))
     }
 
+    /// An image whose bytes are not set, for a producer that writes every one of them before any is
+    /// read: its pages are first touched by the threads that fill them, with no pass of zeroes before.
+    public static func unfilled(width: Int, height: Int, channels: Int) -> Image {
+        let count = width * height * channels
+        return Image(width: width, height: height, channels: channels,
+                     pixels: [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
+    }
+
     public var pixelCount: Int { width * height }
 }
 

@@ -123,6 +123,7 @@ struct EndToEndTests {
         for stage in ["decode", "pre-process", "inference", "post-process", "encode", "write"] {
             #expect(timings.contains(", \(stage) "))
         }
+        #expect(timings.contains("\n  post-process: fusion "), "best mode lists the parts of post-process")
     }
 
     @Test func urlInputAndCollidingNames() throws {

@@ -21,6 +21,24 @@ import Imaging
         }
     }
 
+    /// The coefficients fitted on interleaved planes against the plane-at-a-time reference, to the bit:
+    /// grids from one pixel to wider than tall and taller than wide, radii beyond the grid, grey and RGB
+    /// guides, an input on the grid and one resampled to it, one and several threads.
+    @Test(arguments: [(1, 1, 1, 3), (7, 5, 1, 3), (13, 9, 3, 1), (4, 20, 6, 3), (37, 23, 7, 3), (64, 3, 2, 4)])
+    func coefficientsMatchReference(width: Int, height: Int, radius: Int, channels: Int) {
+        var random = TestRandom(seed: UInt64(width * 101 + height))
+        let guide = Image(width: width, height: height, channels: channels,
+                          pixels: (0..<width * height * channels).map { _ in UInt8(random.next() % 256) })
+        let filter = GuidedFilter(radius: radius, epsilon: 1e-3)
+        for input in [Plane(width: width, height: height, values: (0..<width * height).map { _ in Float(random.next() % 1000) / 999 }),
+                      Plane(width: 5, height: 4, values: (0..<20).map { _ in Float(random.next() % 1000) / 999 })] {
+            let reference = filter.coefficientsReference(input: input, lowGuide: guide, lowRadius: radius, threads: 1)
+            for threads in [1, 2, 3] {
+                #expect(filter.coefficients(input: input, lowGuide: guide, lowRadius: radius, threads: threads) == reference)
+            }
+        }
+    }
+
     @Test func constantInputStaysConstant() {
         let guide = Image(width: 40, height: 30, channels: 3, pixels: (0..<3600).map { UInt8(($0 * 7) % 256) })
         let input = Plane(width: 10, height: 10, filling: 0.25)

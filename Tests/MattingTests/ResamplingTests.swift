@@ -1,5 +1,5 @@
 import Testing
-import Imaging
+@testable import Imaging
 @testable import Matting
 
 /// Image resampling used before the networks and by the refinement's working grid.
@@ -42,5 +42,19 @@ import Imaging
         let one = image.lanczosResized(width: 40, height: 50, threads: 1)
         #expect(image.lanczosResized(width: 40, height: 50, threads: 2) == one)
         #expect(image.lanczosResized(width: 40, height: 50, threads: 7) == one)
+    }
+
+    /// The fast Lanczos passes against the plain one-sample-at-a-time loop, to the bit: shrinking and
+    /// enlarging, each axis alone and both, grey, RGB and RGBA, row counts that do and do not fill
+    /// the horizontal pass's blocks of four, on one and several threads.
+    @Test(arguments: [(131, 77, 40, 50, 3), (64, 36, 64, 9, 1), (17, 5, 3, 5, 4), (9, 13, 31, 7, 3), (320, 181, 32, 32, 3),
+                      (7, 6, 7, 19, 4), (1, 1, 5, 3, 1)])
+    func lanczosResizeMatchesReference(width: Int, height: Int, newWidth: Int, newHeight: Int, channels: Int) {
+        let image = Self.randomImage(width: width, height: height, channels: channels, seed: UInt64(width * 7 + height))
+        let reference = image.lanczosResizedReference(width: newWidth, height: newHeight)
+        #expect((reference.width, reference.height, reference.channels) == (newWidth, newHeight, channels))
+        for threads in [1, 2, 3] {
+            #expect(image.lanczosResized(width: newWidth, height: newHeight, threads: threads) == reference)
+        }
     }
 }

@@ -208,25 +208,3 @@ extension PNG {
         var length: Int
     }
 }
-
-/// Online processors, at least 1.
-let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-
-/// Runs `body(worker)` for `worker` in `0..<workers` at once: worker 0 on the calling thread, the others on
-/// the global dispatch queue; returns when all have finished.
-func inParallel(_ workers: Int, _ body: (Int) -> Void) {
-    guard workers > 1 else {
-        if workers == 1 { body(0) }
-        return
-    }
-    // The group is waited on before returning, so `body` outlives every worker.
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        let group = DispatchGroup()
-        for worker in 1..<workers {
-            DispatchQueue.global().async(group: group) { body(worker) }
-        }
-        body(0)
-        group.wait()
-    }
-}

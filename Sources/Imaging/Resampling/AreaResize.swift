@@ -1,5 +1,3 @@
-import Dispatch
-
 extension Image {
     /// Shrinks by area averaging (box filter): output pixel (X, Y) is the rounded mean of the source
     /// pixels (x, y) with `x * newWidth / width == X` and `y * newHeight / height == Y`, every source
@@ -42,21 +40,5 @@ extension Image {
             }
         }
         return result
-    }
-}
-
-/// Runs `body` over `count` rows split into `threads` contiguous bands, one thread each, and returns
-/// when all are done.
-func splitRows(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void) {
-    let workers = min(max(threads, 1), count)
-    guard workers > 1 else {
-        if count > 0 { body(0..<count) }
-        return
-    }
-    withoutActuallyEscaping(body) { body in
-        nonisolated(unsafe) let body = body
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            body(count * worker / workers..<count * (worker + 1) / workers)
-        }
     }
 }

@@ -50,7 +50,10 @@ public final class ExecutionPlan: @unchecked Sendable {
     let outputOperands: [Operand]
     /// Arenas of finished runs, each `arenaCount` floats (at least 1), guarded by `arenaLock`.
     private var idleArenas: [UnsafeMutablePointer<Float>] = []
-    private let arenaLock = NSLock()
+    /// Whether `prepareArena` is touching an arena now (guarded by `arenaLock`).
+    private var preparing = false
+    /// Guards `idleArenas` and `preparing`; signalled when a preparation ends.
+    private let arenaLock = NSCondition()
 
     /// - Parameters:
     ///   - graph: the model.
@@ -274,11 +277,43 @@ public final class ExecutionPlan: @unchecked Sendable {
         for arena in idleArenas { arena.deallocate() }
     }
 
+    /// Makes an arena ready for the next run: allocated, every page touched (so the kernel maps and
+    /// zeroes it now, not during the run), and kept. For a core that would otherwise wait, before a
+    /// first run: `PortraitMatter` calls it on a thread of its own while the photo is read and decoded.
+    /// Does nothing when an arena is already kept, so memory stays at what runs keep anyway. A run
+    /// that starts meanwhile waits for it rather than touch a second arena of its own.
+    ///
+    /// (Transparent huge pages were tried for the arena: when they came at once the touch took 10 ms
+    /// instead of ~45, but a third of the runs stalled 100-300 ms on them.)
+    public func prepareArena() {
+        let starts = arenaLock.withLock {
+            guard idleArenas.isEmpty && !preparing else { return false }
+            preparing = true
+            return true
+        }
+        guard starts else { return }
+        let arena = newArena()
+        // One write every 1024 floats (4 KB, the smallest page size) touches every page.
+        for offset in stride(from: 0, to: max(arenaCount, 1), by: 1024) { arena[offset] = 0 }
+        arenaLock.withLock {
+            preparing = false
+            idleArenas.append(arena)
+            arenaLock.broadcast()
+        }
+    }
+
     /// A kept arena, or a new one. Its contents are garbage: every step writes its outputs before
     /// any step reads them.
     private func takeArena() -> UnsafeMutablePointer<Float> {
-        if let arena = arenaLock.withLock({ idleArenas.popLast() }) { return arena }
-        return UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
+        let kept = arenaLock.withLock {
+            while idleArenas.isEmpty && preparing { arenaLock.wait() }
+            return idleArenas.popLast()
+        }
+        return kept ?? newArena()
+    }
+
+    private func newArena() -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(arenaCount, 1) * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: max(arenaCount, 1))
     }
 

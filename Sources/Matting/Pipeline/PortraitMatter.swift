@@ -39,8 +39,13 @@ public final class PortraitMatter: Sendable {
     ///   - threads: cores each `matte` call may use.
     public init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws {
         self.threads = max(1, threads)
+        let detector = try SalientObjectDetector(directory: modelDirectory)
+        // U-2-Net-p's arena (tens of MB) made ready on a spare core while the selfie model loads and
+        // the first photo is read and decoded, instead of page by page during the first run. A thread
+        // of its own: on the global queue it would hold a worker that `parallelFor` waits for.
+        Thread.detachNewThread { detector.plan.prepareArena() }
+        self.detector = detector
         self.segmenter = try SelfieSegmenter(directory: modelDirectory)
-        self.detector = try SalientObjectDetector(directory: modelDirectory)
     }
 
     /// Mattes one photo (any channel count; RGBA is flattened over white for the networks, and the

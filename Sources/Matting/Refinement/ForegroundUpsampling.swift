@@ -59,9 +59,10 @@ enum ForegroundUpsampling {
             guard abs(linear.x) + abs(linear.y) + abs(linear.z) < 1e-6 else { return varying }
             return linear.w <= 1e-6 ? 0 : linear.w >= 1 - 1e-6 ? 255 : varying
         }
-        var output = Output(alpha: Image(width: width, height: height, channels: 1),
-                            cutout: Image(width: width, height: height, channels: 4),
-                            background: Image(width: width, height: height, channels: 3))
+        // Every byte of the outputs is written below.
+        var output = Output(alpha: .unfilled(width: width, height: height, channels: 1),
+                            cutout: .unfilled(width: width, height: height, channels: 4),
+                            background: .unfilled(width: width, height: height, channels: 3))
         let scaleX = Float(lowWidth) / Float(width), scaleY = Float(lowHeight) / Float(height)
         let columns = (0..<width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
         let colourScaleX = Float(colourWidth) / Float(width), colourScaleY = Float(colourHeight) / Float(height)

@@ -50,7 +50,61 @@ public struct GuidedFilter: Sendable {
 
     /// The window-averaged linear coefficients (a_red, a_green, a_blue, b) on `lowGuide`'s grid,
     /// `input` resampled to that grid first.
+    ///
+    /// The thirteen planes whose window means the fit needs (the guide's colour, the input, their
+    /// products) are filtered together, interleaved in the lanes of one SIMD16 a pixel, and the four
+    /// coefficients likewise in a SIMD4: the same sums in the same order as `coefficientsReference`,
+    /// equal to it to the bit.
     func coefficients(input: Plane, lowGuide: Image, lowRadius: Int, threads: Int) -> [SIMD4<Float>] {
+        let lowWidth = lowGuide.width, lowHeight = lowGuide.height, count = lowWidth * lowHeight
+        let colours = MattingLaplacian.colours(of: lowGuide)
+        let p = input.width == lowWidth && input.height == lowHeight
+            ? input.values : input.resized(width: lowWidth, height: lowHeight).values
+        // Lanes: red, green, blue, p; red red, red green, red blue, green green, green blue, blue blue;
+        // red p, green p, blue p.
+        var moments = (0..<count).map { index -> SIMD16<Float> in
+            let colour = colours[index], value = p[index]
+            let red = colour.x, green = colour.y, blue = colour.z
+            return SIMD16(red, green, blue, value, red * red, red * green, red * blue, green * green, green * blue,
+                          blue * blue, red * value, green * value, blue * value, 0, 0, 0)
+        }
+        Self.replaceByBoxMeans(&moments, width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
+        let means = moments
+        var linear = [SIMD4<Float>](repeating: .zero, count: count)
+        linear.withUnsafeMutableBufferPointer { linear in
+            nonisolated(unsafe) let linear = linear
+            parallelFor(count, threads: threads) { indices in
+                for index in indices {
+                    let mean = means[index]
+                    let meanR = mean[0], meanG = mean[1], meanB = mean[2], meanP = mean[3]
+                    // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
+                    let rr = mean[4] - meanR * meanR + epsilon
+                    let rg = mean[5] - meanR * meanG
+                    let rb = mean[6] - meanR * meanB
+                    let gg = mean[7] - meanG * meanG + epsilon
+                    let gb = mean[8] - meanG * meanB
+                    let bb = mean[9] - meanB * meanB + epsilon
+                    // Covariance of guide and input.
+                    let rp = mean[10] - meanR * meanP
+                    let gp = mean[11] - meanG * meanP
+                    let bp = mean[12] - meanB * meanP
+                    // Solve by the adjugate.
+                    let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
+                    let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
+                    let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
+                    let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
+                    let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
+                    let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
+                    linear[index] = SIMD4(a0, a1, a2, meanP - a0 * meanR - a1 * meanG - a2 * meanB)
+                }
+            }
+        }
+        Self.replaceByBoxMeans(&linear, width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
+        return linear
+    }
+
+    /// `coefficients` written plainly, one plane at a time: the reference it is tested against.
+    func coefficientsReference(input: Plane, lowGuide: Image, lowRadius: Int, threads: Int) -> [SIMD4<Float>] {
         let lowWidth = lowGuide.width, lowHeight = lowGuide.height, count = lowWidth * lowHeight
         let colours = MattingLaplacian.colours(of: lowGuide)
         let p = input.width == lowWidth && input.height == lowHeight
@@ -147,6 +201,67 @@ public struct GuidedFilter: Sendable {
             }
         }
         return result
+    }
+
+    /// Replaces each lane of `values` (one plane a lane, interleaved) by its `boxMean`, to the bit, in
+    /// place: rows split over `threads` threads for the pass along rows (each row copied aside first),
+    /// columns for the pass along columns (which keeps aside the rows it has overwritten but must still
+    /// subtract: the last `radius + 1`).
+    static func replaceByBoxMeans<Vector: SIMD>(_ values: inout [Vector], width: Int, height: Int, radius: Int,
+                                                threads: Int) where Vector.Scalar == Float {
+        guard width > 0 && height > 0 else { return }
+        precondition(values.count == width * height, "\(values.count) values do not fill \(width)x\(height)")
+        // 1 / (pixels in the clipped window) along each axis.
+        let inverseColumnSpans = (0..<width).map { 1 / Float(min($0 + radius, width - 1) - max($0 - radius, 0) + 1) }
+        values.withUnsafeMutableBufferPointer { values in
+            nonisolated(unsafe) let values = values.baseAddress!
+            parallelFor(height, threads: threads) { rows in
+                let source = UnsafeMutablePointer<Vector>.allocate(capacity: width)
+                defer { source.deallocate() }
+                source.initialize(repeating: .zero, count: width)
+                for y in rows {
+                    let target = values + y * width
+                    source.update(from: target, count: width)
+                    var sum = Vector.zero
+                    for x in 0..<min(radius, width) { sum += source[x] }
+                    for x in 0..<width {
+                        if x + radius < width { sum += source[x + radius] }
+                        if x - radius - 1 >= 0 { sum -= source[x - radius - 1] }
+                        target[x] = sum * inverseColumnSpans[x]
+                    }
+                }
+            }
+            parallelFor(width, threads: threads) { columns in
+                let first = columns.lowerBound, count = columns.count
+                let sums = UnsafeMutablePointer<Vector>.allocate(capacity: count)
+                defer { sums.deallocate() }
+                sums.initialize(repeating: .zero, count: count)
+                // Row y's values (these columns) before they were overwritten, in slot y % (radius + 1).
+                let kept = UnsafeMutablePointer<Vector>.allocate(capacity: (radius + 1) * count)
+                defer { kept.deallocate() }
+                kept.initialize(repeating: .zero, count: (radius + 1) * count)
+                for y in 0..<min(radius, height) {
+                    let adding = values + y * width + first
+                    for x in 0..<count { sums[x] += adding[x] }
+                }
+                for y in 0..<height {
+                    // Row y + radius is not overwritten yet.
+                    if y + radius < height {
+                        let adding = values + (y + radius) * width + first
+                        for x in 0..<count { sums[x] += adding[x] }
+                    }
+                    let slot = kept + y % (radius + 1) * count
+                    // The slot of row y holds row y - radius - 1, the one that leaves the window.
+                    if y - radius - 1 >= 0 {
+                        for x in 0..<count { sums[x] -= slot[x] }
+                    }
+                    let target = values + y * width + first
+                    slot.update(from: target, count: count)
+                    let scale = 1 / Float(min(y + radius, height - 1) - max(y - radius, 0) + 1)
+                    for x in 0..<count { target[x] = sums[x] * scale }
+                }
+            }
+        }
     }
 
     /// `boxMean` of each plane, the planes shared out over `threads` threads.
