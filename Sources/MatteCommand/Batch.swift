@@ -115,7 +115,7 @@ extension MatteCommand {
         times.decode = lap()
         let matte = try matter.matte(image, options: MattingOptions(mode: mode, subject: subject))
         _ = lap()
-        let composite = plan.kinds.contains(.composite) ? Composite.make(matte, over: backdrop) : nil
+        let composite = plan.kinds.contains(.composite) ? Composite.make(matte, over: backdrop, threads: matter.threads) : nil
         times.composite = lap()
         // One image at a time: the PNG encoder spreads each image over all cores itself.
         let encoded = try plan.kinds.map { kind in

@@ -144,6 +144,27 @@ import Testing
         #expect(Composite.blurred(uniform, radius: 30) == uniform)
     }
 
+    /// Rows split over threads give the same bytes as one thread, for every backdrop and for sizes whose
+    /// rows (and blur-grid rows, 1100 px wide: step 3) do not divide evenly.
+    @Test(arguments: [(1, 1), (7, 3), (1100, 13), (33, 517)])
+    func threadsChangeNothing(width: Int, height: Int) {
+        let person = Self.cutout(width: width, height: height, alpha: { x, y in UInt8((x * 37 + y * 11) % 256) },
+                                 colour: { x, y in [UInt8(x % 256), UInt8(y % 256), UInt8((x ^ y) % 256)] })
+        var estimate = Image(width: width, height: height, channels: 3)
+        for index in estimate.pixels.indices { estimate.pixels[index] = UInt8((index * 7) % 256) }
+        let backdropImage = Self.cutout(width: 40, height: 25, alpha: { x, _ in UInt8(x * 6) }, colour: { x, y in [UInt8(x), UInt8(y), 9] })
+        let backdrops: [Backdrop] = [.colour(red: 10, green: 200, blue: 30), .image(backdropImage), .blur(radius: 5)]
+        for (kind, backdrop) in zip(["colour", "image", "blur"], backdrops) {
+            for background in [nil, estimate] {
+                let single = Composite.make(cutout: person, backgroundEstimate: background, over: backdrop, threads: 1)
+                for threads in [2, 3] {
+                    #expect(Composite.make(cutout: person, backgroundEstimate: background, over: backdrop, threads: threads) == single,
+                            "\(kind), estimate \(background != nil), \(threads) threads")
+                }
+            }
+        }
+    }
+
     @Test func coloursByNameAndHex() {
         #expect(Colour("#FF8000") == Colour(red: 255, green: 128, blue: 0))
         #expect(Colour("#ff8000") == Colour(red: 255, green: 128, blue: 0))

@@ -1,4 +1,5 @@
 import Imaging
+import Inference
 
 /// What a composite puts behind the person.
 public enum Backdrop: Sendable, Equatable {
@@ -19,8 +20,9 @@ public enum Backdrop: Sendable, Equatable {
 public enum Composite {
     /// An RGB image of the matte's cut-out over `backdrop`, the size of the photo. A blurred backdrop
     /// blurs `matte.background` (the estimate of what lies behind the person) when the matte has one.
-    public static func make(_ matte: Matte, over backdrop: Backdrop) -> Image {
-        make(cutout: matte.cutout, backgroundEstimate: matte.background, over: backdrop)
+    /// Rows are split over `threads`.
+    public static func make(_ matte: Matte, over backdrop: Backdrop, threads: Int = 1) -> Image {
+        make(cutout: matte.cutout, backgroundEstimate: matte.background, over: backdrop, threads: threads)
     }
 
     /// An RGB image of `cutout` (RGBA, straight alpha) over `backdrop`, the size of `cutout`.
@@ -28,36 +30,42 @@ public enum Composite {
     /// - Parameter backgroundEstimate: RGB, the size of `cutout`: what lies behind the person. For
     ///   `.blur`, this is what gets blurred (so the person cannot bleed into the blur); when nil, the
     ///   cut-out's own colours are blurred with the person weighted out (`blurredBackground`).
-    public static func make(cutout: Image, backgroundEstimate: Image? = nil, over backdrop: Backdrop) -> Image {
+    public static func make(cutout: Image, backgroundEstimate: Image? = nil, over backdrop: Backdrop,
+                            threads: Int = 1) -> Image {
         precondition(cutout.channels == 4, "a cut-out is RGBA")
         switch backdrop {
         case .colour(let red, let green, let blue):
-            return cutout.flattened(over: (red, green, blue))
+            return cutout.flattened(over: (red, green, blue), threads: threads)
         case .image(let image):
-            return blend(cutout, over: cover(image, width: cutout.width, height: cutout.height))
+            return blend(cutout, over: cover(image, width: cutout.width, height: cutout.height, threads: threads),
+                         threads: threads)
         case .blur(let radius):
             let radius = radius ?? defaultBlurRadius(width: cutout.width, height: cutout.height)
             if let estimate = backgroundEstimate {
                 precondition(estimate.width == cutout.width && estimate.height == cutout.height,
                              "the background estimate and the cut-out differ in size")
-                return blend(cutout, over: blurred(estimate, radius: radius))
+                return blend(cutout, over: blurred(estimate, radius: radius, threads: threads), threads: threads)
             }
-            return blend(cutout, over: blurredBackground(of: cutout, radius: radius))
+            return blend(cutout, over: blurredBackground(of: cutout, radius: radius, threads: threads), threads: threads)
         }
     }
 
     /// `cutout` (RGBA) over `background` (RGB, same size).
-    static func blend(_ cutout: Image, over background: Image) -> Image {
+    static func blend(_ cutout: Image, over background: Image, threads: Int = 1) -> Image {
         precondition(background.channels == 3 && background.width == cutout.width && background.height == cutout.height)
         var output = background
+        let width = cutout.width
         cutout.pixels.withUnsafeBufferPointer { source in
             output.pixels.withUnsafeMutableBufferPointer { target in
-                for pixel in 0..<cutout.pixelCount {
-                    let alpha = Int(source[pixel * 4 + 3])
-                    for channel in 0..<3 {
-                        let front = Int(source[pixel * 4 + channel]), back = Int(target[pixel * 3 + channel])
-                        // At most (255 * 255 + 127) / 255 = 255: fits a UInt8.
-                        target[pixel * 3 + channel] = UInt8((front * alpha + back * (255 - alpha) + 127) / 255)
+                nonisolated(unsafe) let target = target
+                parallelFor(cutout.height, threads: threads) { rows in
+                    for pixel in rows.lowerBound * width..<rows.upperBound * width {
+                        let alpha = Int(source[pixel * 4 + 3])
+                        for channel in 0..<3 {
+                            let front = Int(source[pixel * 4 + channel]), back = Int(target[pixel * 3 + channel])
+                            // At most (255 * 255 + 127) / 255 = 255: fits a UInt8.
+                            target[pixel * 3 + channel] = UInt8((front * alpha + back * (255 - alpha) + 127) / 255)
+                        }
                     }
                 }
             }
@@ -67,11 +75,13 @@ public enum Composite {
 
     /// `image` (any channel count; RGBA flattened over white) scaled by the smallest factor that makes it
     /// cover `width` x `height`, centred, cropped to that size, bilinear sampling (half-pixel centres).
-    /// Returns RGB.
-    public static func cover(_ image: Image, width: Int, height: Int) -> Image {
-        let source = image.channels == 4 ? image.flattened(over: (255, 255, 255)) : image.rgb()
-        var output = Image(width: width, height: height, channels: 3)
-        guard source.width > 0, source.height > 0, width > 0, height > 0 else { return output }
+    /// Returns RGB; rows are split over `threads`.
+    public static func cover(_ image: Image, width: Int, height: Int, threads: Int = 1) -> Image {
+        let source = image.channels == 4 ? image.flattened(over: (255, 255, 255), threads: threads) : image.rgb()
+        guard source.width > 0, source.height > 0, width > 0, height > 0 else {
+            return Image(width: width, height: height, channels: 3)
+        }
+        var output = Image.unfilled(width: width, height: height, channels: 3)
         let scale = max(Float(width) / Float(source.width), Float(height) / Float(source.height))
         // Offset of the crop window's left and top edges in source pixels.
         let left = (Float(source.width) - Float(width) / scale) / 2
@@ -79,15 +89,18 @@ public enum Composite {
         let columns = (0..<width).map { tap((Float($0) + 0.5) / scale + left - 0.5, length: source.width) }
         source.pixels.withUnsafeBufferPointer { pixels in
             output.pixels.withUnsafeMutableBufferPointer { target in
-                for y in 0..<height {
-                    let row = tap((Float(y) + 0.5) / scale + top - 0.5, length: source.height)
-                    for x in 0..<width {
-                        let column = columns[x]
-                        for channel in 0..<3 {
-                            func at(_ sx: Int, _ sy: Int) -> Float { Float(pixels[(sy * source.width + sx) * 3 + channel]) }
-                            let upper = at(column.low, row.low) + (at(column.high, row.low) - at(column.low, row.low)) * column.weight
-                            let lower = at(column.low, row.high) + (at(column.high, row.high) - at(column.low, row.high)) * column.weight
-                            target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                nonisolated(unsafe) let target = target
+                parallelFor(height, threads: threads) { rows in
+                    for y in rows {
+                        let row = tap((Float(y) + 0.5) / scale + top - 0.5, length: source.height)
+                        for x in 0..<width {
+                            let column = columns[x]
+                            for channel in 0..<3 {
+                                func at(_ sx: Int, _ sy: Int) -> Float { Float(pixels[(sy * source.width + sx) * 3 + channel]) }
+                                let upper = at(column.low, row.low) + (at(column.high, row.low) - at(column.low, row.low)) * column.weight
+                                let lower = at(column.low, row.high) + (at(column.high, row.high) - at(column.low, row.high)) * column.weight
+                                target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                            }
                         }
                     }
                 }
@@ -110,25 +123,26 @@ public enum Composite {
     /// A normalised (weighted) box blur: each output colour is `sum(w * colour) / sum(w)` over a square
     /// window, with weight `w = (255 - alpha) + 1` so that person pixels barely count and windows that hold
     /// only person pixels still average to something (the person's own colour, there).
-    public static func blurredBackground(of cutout: Image, radius: Int) -> Image {
+    public static func blurredBackground(of cutout: Image, radius: Int, threads: Int = 1) -> Image {
         precondition(cutout.channels == 4, "a cut-out is RGBA")
-        return gridBlur(cutout, radius: radius, weightedByTransparency: true)
+        return gridBlur(cutout, radius: radius, weightedByTransparency: true, threads: threads)
     }
 
     /// `image` (RGB) box-blurred with `radius` (pixels), RGB, the same size.
-    public static func blurred(_ image: Image, radius: Int) -> Image {
-        gridBlur(image.rgb(), radius: radius, weightedByTransparency: false)
+    public static func blurred(_ image: Image, radius: Int, threads: Int = 1) -> Image {
+        gridBlur(image.rgb(), radius: radius, weightedByTransparency: false, threads: threads)
     }
 
     /// A box blur of `image` (RGB, or RGBA weighted by transparency) that stays cheap on large photos:
     /// the weighted sums are first accumulated over cells of `step x step` pixels (step chosen so the
     /// grid's longer side is at most `blurGridSide`), box-blurred on that grid with radius `radius / step`,
-    /// normalised, and sampled back bilinearly at full size. Returns RGB.
-    static func gridBlur(_ image: Image, radius: Int, weightedByTransparency: Bool) -> Image {
+    /// normalised, and sampled back bilinearly at full size. Returns RGB. The full-size passes split
+    /// their rows over `threads`.
+    static func gridBlur(_ image: Image, radius: Int, weightedByTransparency: Bool, threads: Int = 1) -> Image {
         let width = image.width, height = image.height, channels = image.channels
         precondition(channels == (weightedByTransparency ? 4 : 3))
-        var output = Image(width: width, height: height, channels: 3)
-        guard width > 0, height > 0 else { return output }
+        guard width > 0, height > 0 else { return Image(width: width, height: height, channels: 3) }
+        var output = Image.unfilled(width: width, height: height, channels: 3)
         let step = max(1, (max(width, height) + blurGridSide - 1) / blurGridSide)
         let gridWidth = (width + step - 1) / step, gridHeight = (height + step - 1) / step
         let cells = gridWidth * gridHeight
@@ -137,16 +151,20 @@ public enum Composite {
         var sums = [Float](repeating: 0, count: cells * 4)
         image.pixels.withUnsafeBufferPointer { pixels in
             sums.withUnsafeMutableBufferPointer { sums in
-                for y in 0..<height {
-                    let cellRow = (y / step) * gridWidth
-                    for x in 0..<width {
-                        let base = (y * width + x) * channels
-                        let weight: Float = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
-                        let cell = (cellRow + x / step) * 4
-                        sums[cell] += weight
-                        sums[cell + 1] += weight * Float(pixels[base])
-                        sums[cell + 2] += weight * Float(pixels[base + 1])
-                        sums[cell + 3] += weight * Float(pixels[base + 2])
+                nonisolated(unsafe) let sums = sums
+                // Bands of whole grid rows: no two workers add into the same cell.
+                parallelFor(gridHeight, threads: threads) { gridRows in
+                    for y in gridRows.lowerBound * step..<min(height, gridRows.upperBound * step) {
+                        let cellRow = (y / step) * gridWidth
+                        for x in 0..<width {
+                            let base = (y * width + x) * channels
+                            let weight: Float = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
+                            let cell = (cellRow + x / step) * 4
+                            sums[cell] += weight
+                            sums[cell + 1] += weight * Float(pixels[base])
+                            sums[cell + 2] += weight * Float(pixels[base + 1])
+                            sums[cell + 3] += weight * Float(pixels[base + 2])
+                        }
                     }
                 }
             }
@@ -164,18 +182,21 @@ public enum Composite {
 
         let columns = (0..<width).map { tap((Float($0) + 0.5) / Float(step) - 0.5, length: gridWidth) }
         output.pixels.withUnsafeMutableBufferPointer { target in
-            for y in 0..<height {
-                let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
-                for channel in 0..<3 {
-                    colours[channel].withUnsafeBufferPointer { plane in
-                        let upperRow = row.low * gridWidth, lowerRow = row.high * gridWidth
-                        for x in 0..<width {
-                            let column = columns[x]
-                            let upperLeft = plane[upperRow + column.low], upperRight = plane[upperRow + column.high]
-                            let lowerLeft = plane[lowerRow + column.low], lowerRight = plane[lowerRow + column.high]
-                            let upper = upperLeft + (upperRight - upperLeft) * column.weight
-                            let lower = lowerLeft + (lowerRight - lowerLeft) * column.weight
-                            target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+            nonisolated(unsafe) let target = target
+            parallelFor(height, threads: threads) { rows in
+                for y in rows {
+                    let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
+                    for channel in 0..<3 {
+                        colours[channel].withUnsafeBufferPointer { plane in
+                            let upperRow = row.low * gridWidth, lowerRow = row.high * gridWidth
+                            for x in 0..<width {
+                                let column = columns[x]
+                                let upperLeft = plane[upperRow + column.low], upperRight = plane[upperRow + column.high]
+                                let lowerLeft = plane[lowerRow + column.low], lowerRight = plane[lowerRow + column.high]
+                                let upper = upperLeft + (upperRight - upperLeft) * column.weight
+                                let lower = lowerLeft + (lowerRight - lowerLeft) * column.weight
+                                target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
+                            }
                         }
                     }
                 }
