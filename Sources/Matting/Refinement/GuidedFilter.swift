@@ -75,32 +75,39 @@ public struct GuidedFilter: Sendable {
             nonisolated(unsafe) let linear = linear
             parallelFor(count, threads: threads) { indices in
                 for index in indices {
-                    let mean = means[index]
-                    let meanR = mean[0], meanG = mean[1], meanB = mean[2], meanP = mean[3]
-                    // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
-                    let rr = mean[4] - meanR * meanR + epsilon
-                    let rg = mean[5] - meanR * meanG
-                    let rb = mean[6] - meanR * meanB
-                    let gg = mean[7] - meanG * meanG + epsilon
-                    let gb = mean[8] - meanG * meanB
-                    let bb = mean[9] - meanB * meanB + epsilon
-                    // Covariance of guide and input.
-                    let rp = mean[10] - meanR * meanP
-                    let gp = mean[11] - meanG * meanP
-                    let bp = mean[12] - meanB * meanP
-                    // Solve by the adjugate.
-                    let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
-                    let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
-                    let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
-                    let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
-                    let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
-                    let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
-                    linear[index] = SIMD4(a0, a1, a2, meanP - a0 * meanR - a1 * meanG - a2 * meanB)
+                    linear[index] = Self.linearModel(means[index], epsilon: epsilon)
                 }
             }
         }
         Self.replaceByBoxMeans(&linear, width: lowWidth, height: lowHeight, radius: lowRadius, threads: threads)
         return linear
+    }
+
+    /// One window's linear model (a_red, a_green, a_blue, b) of the input in the guide's colours, from
+    /// the window means in `coefficients`' lane order: a = (Sigma + epsilon U)^-1 cov(I, p) by the
+    /// adjugate of the symmetric 3x3 covariance, b = mean(p) - a . mean(I) (the colour guide of He et al.).
+    @inline(__always)
+    static func linearModel(_ mean: SIMD16<Float>, epsilon: Float) -> SIMD4<Float> {
+        let meanR = mean[0], meanG = mean[1], meanB = mean[2], meanP = mean[3]
+        // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
+        let rr = mean[4] - meanR * meanR + epsilon
+        let rg = mean[5] - meanR * meanG
+        let rb = mean[6] - meanR * meanB
+        let gg = mean[7] - meanG * meanG + epsilon
+        let gb = mean[8] - meanG * meanB
+        let bb = mean[9] - meanB * meanB + epsilon
+        // Covariance of guide and input.
+        let rp = mean[10] - meanR * meanP
+        let gp = mean[11] - meanG * meanP
+        let bp = mean[12] - meanB * meanP
+        // Solve by the adjugate.
+        let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
+        let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
+        let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
+        let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
+        let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
+        let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
+        return SIMD4(a0, a1, a2, meanP - a0 * meanR - a1 * meanG - a2 * meanB)
     }
 
     /// `coefficients` written plainly, one plane at a time: the reference it is tested against.
@@ -133,28 +140,14 @@ public struct GuidedFilter: Sendable {
                         nonisolated(unsafe) let coefficientB = coefficientB, offset = offset
                         parallelFor(count, threads: threads) { indices in
                             for index in indices {
-                                // Covariance of the guide (symmetric 3x3) plus epsilon on the diagonal.
-                                let rr = meanRR[index] - meanR[index] * meanR[index] + epsilon
-                                let rg = meanRG[index] - meanR[index] * meanG[index]
-                                let rb = meanRB[index] - meanR[index] * meanB[index]
-                                let gg = meanGG[index] - meanG[index] * meanG[index] + epsilon
-                                let gb = meanGB[index] - meanG[index] * meanB[index]
-                                let bb = meanBB[index] - meanB[index] * meanB[index] + epsilon
-                                // Covariance of guide and input.
-                                let rp = meanRP[index] - meanR[index] * meanP[index]
-                                let gp = meanGP[index] - meanG[index] * meanP[index]
-                                let bp = meanBP[index] - meanB[index] * meanP[index]
-                                // Solve by the adjugate.
-                                let inverse00 = gg * bb - gb * gb, inverse01 = rb * gb - rg * bb, inverse02 = rg * gb - rb * gg
-                                let inverse11 = rr * bb - rb * rb, inverse12 = rb * rg - rr * gb, inverse22 = rr * gg - rg * rg
-                                let determinant = rr * inverse00 + rg * inverse01 + rb * inverse02
-                                let a0 = (inverse00 * rp + inverse01 * gp + inverse02 * bp) / determinant
-                                let a1 = (inverse01 * rp + inverse11 * gp + inverse12 * bp) / determinant
-                                let a2 = (inverse02 * rp + inverse12 * gp + inverse22 * bp) / determinant
-                                coefficientR[index] = a0
-                                coefficientG[index] = a1
-                                coefficientB[index] = a2
-                                offset[index] = meanP[index] - a0 * meanR[index] - a1 * meanG[index] - a2 * meanB[index]
+                                let model = Self.linearModel(SIMD16(
+                                    meanR[index], meanG[index], meanB[index], meanP[index],
+                                    meanRR[index], meanRG[index], meanRB[index], meanGG[index], meanGB[index], meanBB[index],
+                                    meanRP[index], meanGP[index], meanBP[index], 0, 0, 0), epsilon: epsilon)
+                                coefficientR[index] = model.x
+                                coefficientG[index] = model.y
+                                coefficientB[index] = model.z
+                                offset[index] = model.w
                             }
                         }
                     }
