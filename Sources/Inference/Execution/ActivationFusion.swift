@@ -3,11 +3,7 @@ extension Graph {
     /// that producer has no activation of its own and nothing else reads its output (ONNX writes
     /// Conv then Relu as two nodes; running them as one saves a pass over the tensor).
     func fusingActivations() -> Graph {
-        var readers = [Int](repeating: 0, count: values.count)
-        for node in nodes { for id in node.inputs { readers[id] += 1 } }
-        for id in outputs { readers[id] += 1 }
-        var producer = [Int?](repeating: nil, count: values.count)
-        for (index, node) in nodes.enumerated() { for id in node.outputs { producer[id] = index } }
+        let (readers, producer) = readersAndProducers()
 
         var fused = self
         var removed = Set<Int>()

@@ -15,13 +15,7 @@ extension Graph {
     ///
     /// - Parameter shapes: every value's shape, as the plan inferred them.
     func inputsGatheredByConvolutions(shapes: [[Int]?]) -> [Int: GatheredInput] {
-        var readers = [Int](repeating: 0, count: values.count)
-        for node in nodes { for id in node.inputs where values.indices.contains(id) { readers[id] += 1 } }
-        for id in outputs where values.indices.contains(id) { readers[id] += 1 }
-        var producer = [Int?](repeating: nil, count: values.count)
-        for (index, node) in nodes.enumerated() {
-            for id in node.outputs where values.indices.contains(id) { producer[id] = index }
-        }
+        let (readers, producer) = readersAndProducers()
 
         /// The resize or pooling node computing `id`, when its rows can be computed by the reader.
         func rowProducer(_ id: ValueID) -> Int? {

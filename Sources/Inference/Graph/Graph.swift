@@ -41,6 +41,20 @@ public struct Graph: Sendable {
     public func value(named name: String) -> ValueID? {
         values.firstIndex { $0.name == name }
     }
+
+    /// Per value: how many node inputs and graph outputs read it, and the index of the node that
+    /// computes it (nil for graph inputs and constants). IDs outside `values` are skipped. What the
+    /// fusion passes ask before they let one step absorb another.
+    func readersAndProducers() -> (readers: [Int], producers: [Int?]) {
+        var readers = [Int](repeating: 0, count: values.count)
+        for node in nodes { for id in node.inputs where values.indices.contains(id) { readers[id] += 1 } }
+        for id in outputs where values.indices.contains(id) { readers[id] += 1 }
+        var producers = [Int?](repeating: nil, count: values.count)
+        for (index, node) in nodes.enumerated() {
+            for id in node.outputs where values.indices.contains(id) { producers[id] = index }
+        }
+        return (readers, producers)
+    }
 }
 
 /// One operation applied to input values, producing output values.
