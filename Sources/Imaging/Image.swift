@@ -41,6 +41,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(String)
     /// The header declares more pixels than allowed; refused before decoding.
     case tooLarge(width: Int, height: Int, limit: Int)
+    /// One side is more than `maximumRatio` times the other; refused before decoding.
+    case tooElongated(width: Int, height: Int, maximumRatio: Int)
     /// The decoder failed: corrupt or truncated data.
     case corrupt(String)
     case encodingFailed(String)
@@ -54,6 +56,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible {
             let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
             let count = overflow ? "too many" : String(pixels)
             return "image is \(width)x\(height) (\(count) pixels), over the limit of \(limit) pixels"
+        case .tooElongated(let width, let height, let ratio):
+            return "image is \(width)x\(height), its longer side is more than \(ratio) times its shorter side: too elongated to matte (crop it closer to the subject)"
         case .corrupt(let what): return "corrupt or truncated image: \(what)"
         case .encodingFailed(let what): return "could not encode image: \(what)"
         }

@@ -5,10 +5,14 @@ public struct DecodeOptions: Sendable {
     public var pixelLimit: Int = 50_000_000
     /// Rotate and flip the pixels as the file's EXIF orientation says (JPEG APP1, PNG eXIf, WebP EXIF).
     public var applyOrientation = true
+    /// Largest ratio of the longer side to the shorter one, checked from the header like `pixelLimit`;
+    /// nil for none. Photos to be matted set it (`PortraitMatter.maximumAspectRatio`); backdrops do not.
+    public var maximumAspectRatio: Int?
 
-    public init(pixelLimit: Int = 50_000_000, applyOrientation: Bool = true) {
+    public init(pixelLimit: Int = 50_000_000, applyOrientation: Bool = true, maximumAspectRatio: Int? = nil) {
         self.pixelLimit = pixelLimit
         self.applyOrientation = applyOrientation
+        self.maximumAspectRatio = maximumAspectRatio
     }
 }
 
@@ -29,9 +33,9 @@ public enum ImageDecoder {
             throw .unsupportedFormat("unrecognised signature")
         }
         let decoded: DecodedImage = switch format {
-        case .jpeg: try JPEG.decode(bytes, pixelLimit: options.pixelLimit)
-        case .png: try PNG.decode(bytes, pixelLimit: options.pixelLimit)
-        case .webp: try WebP.decode(bytes, pixelLimit: options.pixelLimit)
+        case .jpeg: try JPEG.decode(bytes, options: options)
+        case .png: try PNG.decode(bytes, options: options)
+        case .webp: try WebP.decode(bytes, options: options)
         }
         return options.applyOrientation ? decoded.image.applying(decoded.orientation) : decoded.image
     }
@@ -45,9 +49,13 @@ struct DecodedImage {
 
 /// Refuses a declared size before any pixel memory is allocated.
 ///
-/// - Throws: `tooLarge` when `width * height` exceeds `limit` (or overflows), `corrupt` for a zero side.
-func checkPixelLimit(width: Int, height: Int, limit: Int) throws(ImageError) {
+/// - Throws: `corrupt` for a zero side, `tooLarge` when `width * height` exceeds `options.pixelLimit` (or
+///   overflows), `tooElongated` when the sides are further apart than `options.maximumAspectRatio`.
+func checkDeclaredSize(width: Int, height: Int, options: DecodeOptions) throws(ImageError) {
     guard width > 0, height > 0 else { throw .corrupt("header declares a \(width)x\(height) image") }
     let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-    if overflow || pixels > limit { throw .tooLarge(width: width, height: height, limit: limit) }
+    if overflow || pixels > options.pixelLimit { throw .tooLarge(width: width, height: height, limit: options.pixelLimit) }
+    if let ratio = options.maximumAspectRatio, max(width, height) > ratio * min(width, height) {
+        throw .tooElongated(width: width, height: height, maximumRatio: ratio)
+    }
 }

@@ -27,14 +27,13 @@ extension MatteCommand {
         let names = OutputNaming.names(for: items)
 
         let reader = InputReader(fetcher: URLFetcher(maxBytes: maxDownloadBytes), standardInput: standardInput)
-        var decodeOptions = DecodeOptions()
-        decodeOptions.pixelLimit = maxPixels
+        let decodeOptions = DecodeOptions(pixelLimit: maxPixels, maximumAspectRatio: PortraitMatter.maximumAspectRatio)
 
         let backdrop: Backdrop
         do {
-            backdrop = try Self.backdrop(for: plan.background, reader: reader, decodeOptions: decodeOptions)
+            backdrop = try Self.backdrop(for: plan.background, reader: reader, decodeOptions: DecodeOptions(pixelLimit: maxPixels))
         } catch {
-            console.writeError("matte: --background \(error)\n")  // `<path>: <reason>`
+            console.writeError("matte: --background \(printable("\(error)"))\n")  // `<path>: <reason>`
             throw ExitCode.failure
         }
 
@@ -61,7 +60,7 @@ extension MatteCommand {
                 report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
                                  elapsed: ContinuousClock.now - start)
                 if timings {
-                    report.output("\(item.displayName): \(times.summary)\n")
+                    report.output("\(printable(item.displayName)): \(times.summary)\n")
                     if !times.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
                 }
             } catch {

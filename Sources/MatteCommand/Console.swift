@@ -38,7 +38,7 @@ final class ProgressReport {
     /// An argument that named no image; it is not one of the `total` images.
     func problem(_ input: String, _ reason: String) {
         failed += 1
-        message("matte: \(input): \(reason)\n")
+        message("matte: \(printable(input)): \(printable(reason))\n")
     }
 
     func succeeded(_ input: String, outputs: [String], elapsed: Duration) {
@@ -46,7 +46,7 @@ final class ProgressReport {
         succeeded += 1
         if !console.isTerminal {
             let counter = "[\(finished)/\(total)]"
-            console.writeError("\(counter) \(input) -> \(outputs.joined(separator: ", ")) (\(milliseconds(elapsed)) ms)\n")
+            console.writeError("\(counter) \(printable(input)) -> \(printable(outputs.joined(separator: ", "))) (\(milliseconds(elapsed)) ms)\n")
         }
         showStatus()
     }
@@ -54,7 +54,7 @@ final class ProgressReport {
     func failed(_ input: String, _ reason: String) {
         finished += 1
         failed += 1
-        message("matte: \(input): \(reason)\n")
+        message("matte: \(printable(input)): \(printable(reason))\n")
         showStatus()
     }
 
@@ -97,6 +97,20 @@ final class ProgressReport {
         console.writeError("\r\u{1B}[K")
         statusShown = false
     }
+}
+
+/// `text` with every control character (C0, DEL, C1) written as `\u{XX}`, so that a file name or a
+/// message cannot move the cursor, clear the screen or forge lines on the terminal it is printed to.
+func printable(_ text: String) -> String {
+    var result = ""
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+        } else {
+            result.unicodeScalars.append(scalar)
+        }
+    }
+    return result
 }
 
 /// Whole milliseconds, for messages.

@@ -7,6 +7,7 @@ import NIOCore
 public final class ServiceState: Sendable {
     public let configuration: ServiceConfiguration
     public let slots: InferenceSlots
+    let bodies: BodyBudget
     public let models: ModelStore
     public let metrics: MetricsRegistry
     let fetcher: URLFetcher
@@ -16,6 +17,7 @@ public final class ServiceState: Sendable {
     public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: URLFetcher? = nil) {
         self.configuration = configuration
         self.slots = InferenceSlots(slots: configuration.slots, queueLimit: configuration.queue)
+        self.bodies = BodyBudget(capacity: (configuration.slots + configuration.queue) * configuration.maxBodyBytes)
         self.models = models ?? ModelStore(directory: configuration.modelDirectory, threads: configuration.threadsPerJob)
         self.metrics = MetricsRegistry()
         self.fetcher = fetcher ?? URLFetcher(maxBytes: configuration.maxDownloadBytes,
@@ -69,10 +71,16 @@ public func serve(_ configuration: ServiceConfiguration,
 /// | `GET /readyz` | 200 when the models are loaded, else 503 |
 /// | `GET /metrics` | Prometheus text |
 /// | `POST /v1/matte` | the matting API (`MatteController`) |
+///
+/// Any other method on these paths answers 405 with `Allow` (`AllowedMethods`).
 public func buildRouter(_ state: ServiceState, logger: Logger = Logger(label: "matte.serve")) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(registry: state.metrics))
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.add(middleware: AllowedMethods(methods: [
+        "/": [.get], "/openapi.yaml": [.get], "/healthz": [.get], "/readyz": [.get], "/metrics": [.get],
+        "/v1/matte": [.post],
+    ]))
     DocumentController().addRoutes(to: router)
     HealthController(state: state).addRoutes(to: router)
     MatteController(state: state).addRoutes(to: router)

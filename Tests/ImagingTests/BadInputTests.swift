@@ -148,6 +148,20 @@ import Testing
         }
     }
 
+    /// The shape limit is read from the header, before decoding, for each format and either way round.
+    @Test func aspectRatioOption() throws {
+        for (width, height) in [(42, 2), (2, 42)] {
+            let image = Fixtures.gradient(width: width, height: height, channels: 3)
+            for bytes in [try ImageEncoder.png(image), try ImageEncoder.webp(image), try ImageEncoder.jpeg(image)] {
+                #expect(throws: ImageError.tooElongated(width: width, height: height, maximumRatio: 20)) {
+                    _ = try ImageDecoder.decode(bytes, options: DecodeOptions(maximumAspectRatio: 20))
+                }
+                #expect(throws: Never.self) { _ = try ImageDecoder.decode(bytes, options: DecodeOptions(maximumAspectRatio: 21)) }
+                #expect(throws: Never.self) { _ = try ImageDecoder.decode(bytes) }
+            }
+        }
+    }
+
     @Test func tooLargeDescriptionDoesNotOverflow() {
         let error = ImageError.tooLarge(width: Int.max, height: 3, limit: 10)
         #expect(error.description.contains("too many"))

@@ -67,18 +67,36 @@ import Testing
         }
     }
 
-    /// Damage that libjpeg only warns about still gives a whole image, and is accepted as browsers do:
-    /// stray bytes between header segments ("extraneous bytes before marker"), and scan data cut short
-    /// before a present EOI ("premature end of data segment"; the rest is filled in).
-    @Test func warningsWithWholeImageAreAccepted() throws {
+    /// Stray bytes between header segments ("extraneous bytes before marker") lose no pixel: accepted, as
+    /// browsers do, and decoded exactly as the clean file.
+    @Test func strayBytesBetweenSegmentsAreAccepted() throws {
         let file = try ImageEncoder.jpeg(Fixtures.gradient(width: 16, height: 16, channels: 3))
         #expect(Array(file[20..<22]) == [0xFF, 0xDB])  // after the 18-byte JFIF APP0: a DQT segment
         let strayBytes = Array(file[..<20]) + [1, 2, 3] + Array(file[20...])
         #expect(try ImageDecoder.decode(strayBytes) == ImageDecoder.decode(file))
+    }
 
+    /// Damage that libjpeg only warns about but fills with grey is refused, naming libjpeg's message:
+    /// scan data cut short before an appended EOI, a file cut in half with EOI appended, and a header
+    /// that declares far more rows than the data carries.
+    @Test func damagedScanDataIsRefused() throws {
+        let file = try ImageEncoder.jpeg(Fixtures.gradient(width: 64, height: 64, channels: 3))
         #expect(Array(file.suffix(2)) == [0xFF, 0xD9])
-        let holed = try ImageDecoder.decode(Array(file.dropLast(22)) + [0xFF, 0xD9])
-        #expect(holed.width == 16 && holed.height == 16)
+        let holed = Array(file.dropLast(22)) + [0xFF, 0xD9]
+        let halved = Array(file[..<(file.count / 2)]) + [0xFF, 0xD9]
+        // SOF0 (T.81 B.2.2): FF C0, length (2), precision (1), then height and width (2 each).
+        let frame = try #require((0..<file.count - 1).first { file[$0] == 0xFF && file[$0 + 1] == 0xC0 })
+        var tall = file
+        tall[frame + 5] = UInt8(7000 >> 8)
+        tall[frame + 6] = UInt8(7000 & 0xFF)
+        for damaged in [holed, halved, tall] {
+            #expect {
+                _ = try ImageDecoder.decode(damaged)
+            } throws: { error in
+                guard case ImageError.corrupt(let message) = error else { return false }
+                return message.contains("damaged JPEG data") && message.contains("premature end")
+            }
+        }
     }
 
     /// Bytes after EOI (as some cameras append) are ignored, not taken for corruption.

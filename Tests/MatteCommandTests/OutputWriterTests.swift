@@ -1,5 +1,5 @@
 import Foundation
-import Matting
+@testable import Matting
 import Testing
 
 @Suite struct OutputWriterTests {
@@ -35,6 +35,39 @@ import Testing
         }
         #expect(folder.contents() == ["b_cutout.png"])
         #expect(folder.contents("b_cutout.png") == ["keep"])
+    }
+
+    /// A group that fails part-way puts back the files it had already replaced: the older outputs of
+    /// the same names are there as they were, and nothing new or temporary is left.
+    @Test func failedGroupRestoresEarlierFiles() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try folder.write("c_alpha.png", [9, 9])
+        try folder.write("c_cutout.png", [8])
+        var writer = OutputWriter(directory: folder.path)
+        writer.renameFile = { from, to in
+            guard !to.hasSuffix("c_cutout.png") else { errno = EIO; return -1 }
+            return rename(from, to)
+        }
+        #expect(throws: OutputError.self) {
+            try writer.write([("c_alpha.png", [1, 2]), ("c_cutout.png", [3, 4]), ("c_composite.png", [5])])
+        }
+        #expect(folder.contents() == ["c_alpha.png", "c_cutout.png"])
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.path + "/c_alpha.png"))) == [9, 9])
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.path + "/c_cutout.png"))) == [8])
+
+        // With a folder under one name, the earlier file of the other name is kept too.
+        try folder.write("d_alpha.png", [7])
+        try folder.write("d_cutout.png/keep", [0])
+        #expect(throws: OutputError.self) {
+            try OutputWriter(directory: folder.path).write([("d_alpha.png", [1]), ("d_cutout.png", [2])])
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: folder.path + "/d_alpha.png"))) == [7])
+        #expect(folder.contents("d_cutout.png") == ["keep"])
+
+        // And a group that succeeds leaves no kept copies behind.
+        try OutputWriter(directory: folder.path).write([("c_alpha.png", [1]), ("c_cutout.png", [2])])
+        #expect(folder.contents() == ["c_alpha.png", "c_cutout.png", "d_alpha.png", "d_cutout.png"])
     }
 
     @Test func missingFolderFailsWithoutTrapping() throws {

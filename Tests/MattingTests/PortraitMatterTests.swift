@@ -31,6 +31,25 @@ import Imaging
         #expect(flag < 0.05, "flag \(flag)")
     }
 
+    /// Photos past the 20:1 shape limit are refused by the library itself, whoever decoded them; tiny
+    /// photos within it are matted.
+    @Test func elongatedPhotosAreRefused() throws {
+        let matter = try PortraitMatter(threads: 2)
+        for (width, height) in [(1, 21), (2_100, 100), (1, 1_000_000)] {
+            let photo = Image(width: width, height: height, channels: 3, filling: 100)
+            #expect(throws: ImageError.tooElongated(width: width, height: height, maximumRatio: 20)) {
+                _ = try matter.matte(photo)
+            }
+        }
+        for (width, height) in [(1, 1), (1, 20), (40, 2), (3, 3)] {
+            for mode in MattingOptions.Mode.allCases {
+                let matte = try matter.matte(Image(width: width, height: height, channels: 3, filling: 100),
+                                             options: MattingOptions(mode: mode))
+                #expect((matte.alpha.width, matte.alpha.height) == (width, height))
+            }
+        }
+    }
+
     /// In any-subject mode the person prior is off: the result follows the detail branch alone.
     @Test func anySubjectModeRuns() throws {
         let matter = try PortraitMatter(threads: 2)

@@ -6,7 +6,7 @@ import CTurboJPEG
 /// CMYK/YCCK -> 3 (converted as Adobe-inverted CMYK, the way libjpeg-turbo's own tools do). Progressive
 /// files with more than 500 scans are refused (`TJFLAG_LIMITSCANS`), a known denial-of-service shape.
 enum JPEG {
-    static func decode(_ bytes: [UInt8], pixelLimit: Int) throws(ImageError) -> DecodedImage {
+    static func decode(_ bytes: [UInt8], options: DecodeOptions) throws(ImageError) -> DecodedImage {
         guard let decompressor = tjInitDecompress() else { throw .corrupt("could not start the JPEG decoder") }
         defer { tjDestroy(decompressor) }
 
@@ -21,7 +21,7 @@ enum JPEG {
             // only a header that was not read (its fields left unset) is an error.
             guard width > 0, height > 0, colorspace >= 0 else { throw .corrupt(errorMessage(decompressor)) }
         }
-        try checkPixelLimit(width: Int(width), height: Int(height), limit: pixelLimit)
+        try checkDeclaredSize(width: Int(width), height: Int(height), options: options)
 
         let pixelFormat: TJPF, channels: Int
         switch colorspace {
@@ -39,18 +39,29 @@ enum JPEG {
             }
         }
         if status != 0 {
-            // Warnings (extraneous bytes, a damaged segment) still give a whole image, as in browsers.
-            // Running out of data is a warning too; it is an error here: no partial images.
-            let isWarning = tjGetErrorCode(decompressor) == Int32(TJERR_WARNING.rawValue)
-            guard isWarning, let scanStart = segments.scanStart, containsEndOfImage(bytes, from: scanStart) else {
-                throw .corrupt(isWarning ? "truncated JPEG (\(errorMessage(decompressor)))" : errorMessage(decompressor))
+            let message = errorMessage(decompressor)
+            guard tjGetErrorCode(decompressor) == Int32(TJERR_WARNING.rawValue) else { throw .corrupt(message) }
+            guard let scanStart = segments.scanStart, containsEndOfImage(bytes, from: scanStart) else {
+                throw .corrupt("truncated JPEG (\(message))")
             }
+            guard Self.isHarmless(warning: message) else { throw .corrupt("damaged JPEG data (\(message))") }
         }
 
         var image = Image(width: Int(width), height: Int(height), channels: channels, pixels: pixels)
         if channels == 4 { image = rgbFromInvertedCMYK(image) }
         let orientation = segments.exif.flatMap(EXIF.orientation(in:)) ?? .up
         return DecodedImage(image: image, orientation: orientation)
+    }
+
+    /// Whether libjpeg's first warning leaves every pixel decoded from the file's own data. Only stray
+    /// bytes between segments do ("Corrupt JPEG data: N extraneous bytes before marker 0xXX", common in
+    /// camera files and shown by browsers as is). Every other warning means pixels were made up: data
+    /// that ends early ("premature end of data segment", also a file cut short with an end-of-image marker
+    /// appended, or a header that declares more rows than the data holds), bad Huffman codes, invalid
+    /// progression or scan parameters; those files are refused rather than matted with grey where the
+    /// data is missing.
+    static func isHarmless(warning message: String) -> Bool {
+        message.contains("extraneous bytes before marker")
     }
 
     /// RGB from the CMYK samples libjpeg returns for CMYK and YCCK files.

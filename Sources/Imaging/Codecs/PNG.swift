@@ -12,16 +12,17 @@ enum PNG {
     static let chunkSizeLimit = 16 << 20
     static let chunkCacheLimit = 64 << 20
 
-    static func decode(_ bytes: [UInt8], pixelLimit: Int) throws(ImageError) -> DecodedImage {
+    static func decode(_ bytes: [UInt8], options: DecodeOptions) throws(ImageError) -> DecodedImage {
         guard let context = spng_ctx_new(0) else { throw .corrupt("could not start the PNG decoder") }
         defer { spng_ctx_free(context) }
         return try bytes.withUnsafeBufferPointer { input throws(ImageError) in
-            try decode(input, context: context, pixelLimit: pixelLimit)
+            try decode(input, context: context, options: options)
         }
     }
 
     private static func decode(_ input: UnsafeBufferPointer<UInt8>, context: OpaquePointer,
-                               pixelLimit: Int) throws(ImageError) -> DecodedImage {
+                               options: DecodeOptions) throws(ImageError) -> DecodedImage {
+        let pixelLimit = options.pixelLimit
         // A side longer than the pixel limit cannot pass it: let libspng refuse such headers too.
         let sideLimit = UInt32(clamping: min(pixelLimit, Int(Int32.max)))
         var status = spng_set_image_limits(context, max(sideLimit, 1), max(sideLimit, 1))
@@ -37,7 +38,7 @@ enum PNG {
             throw .tooLarge(width: size.width, height: size.height, limit: pixelLimit)
         }
         guard status == 0 else { throw .corrupt(message(status)) }
-        try checkPixelLimit(width: Int(header.width), height: Int(header.height), limit: pixelLimit)
+        try checkDeclaredSize(width: Int(header.width), height: Int(header.height), options: options)
 
         var transparency = spng_trns()
         let hasTransparency = spng_get_trns(context, &transparency) == 0

@@ -6,14 +6,14 @@ import CWebP
 /// chunk's orientation is returned. Encoding uses the advanced API (`WebPConfig`, `WebPPicture`) with a
 /// memory writer.
 enum WebP {
-    static func decode(_ bytes: [UInt8], pixelLimit: Int) throws(ImageError) -> DecodedImage {
+    static func decode(_ bytes: [UInt8], options: DecodeOptions) throws(ImageError) -> DecodedImage {
         var features = WebPBitstreamFeatures()
         let status = bytes.withUnsafeBufferPointer { input in
             WebPGetFeatures(input.baseAddress, input.count, &features)
         }
         guard status == VP8_STATUS_OK else { throw .corrupt("WebP header: \(describe(status))") }
         guard features.has_animation == 0 else { throw .unsupportedFormat("animated WebP") }
-        try checkPixelLimit(width: Int(features.width), height: Int(features.height), limit: pixelLimit)
+        try checkDeclaredSize(width: Int(features.width), height: Int(features.height), options: options)
 
         let channels = features.has_alpha != 0 ? 4 : 3
         let width = Int(features.width), height = Int(features.height)

@@ -3,15 +3,19 @@ import Foundation
 extension Image {
     /// Resizes with a Lanczos filter (a = 3), widened by the scale factor when shrinking so that it
     /// averages rather than aliases: the resampling of Pillow's `Image.resize(..., LANCZOS)`, which
-    /// rembg uses before U-2-Net. Separable, horizontal pass first; each pass rounds to 8 bits as
-    /// Pillow's does, so results agree with Pillow's within one level. Output rows are split over
-    /// `threads` threads.
+    /// rembg uses before U-2-Net. Separable, horizontal pass first as Pillow's (see
+    /// `verticalPassFirst` for the one exception); each pass rounds to 8 bits as Pillow's does, so
+    /// results agree with Pillow's within one level. Output rows are split over `threads` threads.
+    /// Memory: the intermediate image never holds more pixels than the larger of input and output.
     ///
     /// Each output sample sums its taps in the same order as `lanczosResizedReference`, so the two
     /// agree to the bit; this one sums the channels of four rows' pixels at once (horizontal pass,
     /// from rows converted to floats once) or a whole row at a time (vertical pass).
     public func lanczosResized(width newWidth: Int, height newHeight: Int, threads: Int = 1) -> Image {
         precondition(newWidth > 0 && newHeight > 0, "target size must be positive")
+        if verticalPassFirst(width: newWidth, height: newHeight) {
+            return resampledAlongColumns(to: newHeight, threads: threads).resampledAlongRows(to: newWidth, threads: threads)
+        }
         var image = self
         if newWidth != width {
             image = image.resampledAlongRows(to: newWidth, threads: threads)
@@ -22,10 +26,22 @@ extension Image {
         return image
     }
 
+    /// Whether the vertical pass must run first: when the photo is widened and shortened at once. The
+    /// horizontal pass first would then make a `newWidth` x `height` intermediate, larger than both the
+    /// input and the output (a 1 x 50,000,000 strip widened to 320 columns is 16 G samples); the vertical
+    /// pass first makes `width` x `newHeight`, smaller than both. In every other case the horizontal pass
+    /// first (Pillow's order) already stays within the larger of the two.
+    func verticalPassFirst(width newWidth: Int, height newHeight: Int) -> Bool {
+        newWidth > width && newHeight < height
+    }
+
     /// `lanczosResized` written plainly, one sample and one tap at a time: the reference the fast
     /// passes are tested against.
     func lanczosResizedReference(width newWidth: Int, height newHeight: Int) -> Image {
         precondition(newWidth > 0 && newHeight > 0, "target size must be positive")
+        if verticalPassFirst(width: newWidth, height: newHeight) {
+            return resampled(along: .vertical, to: newHeight, threads: 1).resampled(along: .horizontal, to: newWidth, threads: 1)
+        }
         var image = self
         if newWidth != width {
             image = image.resampled(along: .horizontal, to: newWidth, threads: 1)

@@ -17,11 +17,15 @@ public struct OutputError: Error, Equatable, CustomStringConvertible {
 ///
 /// Each file is first written in full to a hidden temporary file in the same folder
 /// (`.<name>.partial-<process>-<random>`), flushed to disk, and then renamed over the final name, which
-/// replaces any older file atomically. `write(_:)` does this for a group of files together: all are written
-/// to temporary files before any is renamed, and if anything fails the temporary files and any already
-/// renamed files of the group are removed.
+/// replaces any older file atomically. `write(_:)` does this for a group of files together, all or
+/// nothing: all are written to temporary files before any is renamed, an older file under a final name is
+/// kept under a hidden hard link (`.<name>.previous-<process>-<random>`) until the whole group is in
+/// place, and if anything fails the temporary files are removed and every final name is put back as it
+/// was: the older file restored, or no file where there was none.
 public struct OutputWriter: Sendable {
     public var directory: String
+    /// `rename(2)`; tests put a failing one in its place.
+    var renameFile: @Sendable (String, String) -> Int32 = { rename($0, $1) }
 
     public init(directory: String) {
         self.directory = directory
@@ -48,7 +52,9 @@ public struct OutputWriter: Sendable {
     /// Writes a group of files, all or none: (file name in `directory`, contents) pairs.
     public func write(_ files: [(name: String, bytes: [UInt8])]) throws {
         var temporaries: [(temporary: String, final: String)] = []
-        var renamed: [String] = []
+        // Final names already replaced, each with the hard link that keeps its older file (nil: none).
+        var renamed: [(final: String, previous: String?)] = []
+        var previous: [String?] = []
         do {
             for file in files {
                 let final = path(of: file.name)
@@ -56,18 +62,45 @@ public struct OutputWriter: Sendable {
                 temporaries.append((temporary, final))
                 try Self.writeNew(file.bytes, to: temporary, reportingAs: final)
             }
-            for (temporary, final) in temporaries {
-                guard rename(temporary, final) == 0 else {
-                    throw OutputError(path: final, reason: String(cString: strerror(errno)).lowercased())
-                }
-                renamed.append(final)
+            for (index, file) in files.enumerated() {
+                previous.append(try keepPrevious(of: temporaries[index].final, name: file.name))
+            }
+            for (index, (temporary, final)) in temporaries.enumerated() {
+                guard renameFile(temporary, final) == 0 else { throw OutputError(path: final, reason: Self.systemReason()) }
+                renamed.append((final, previous[index]))
             }
         } catch {
             for (temporary, _) in temporaries { unlink(temporary) }
-            for final in renamed { unlink(final) }
+            for (final, kept) in renamed {
+                if let kept { rename(kept, final) } else { unlink(final) }
+            }
+            for kept in previous.dropFirst(renamed.count) { if let kept { unlink(kept) } }
             throw error
         }
+        for kept in previous { if let kept { unlink(kept) } }
     }
+
+    /// A hidden hard link to the file now at `final`, so a failed group can put it back; nil when no file
+    /// is there. A folder (or anything else that is not a regular file) under that name is an error now,
+    /// before any file of the group is renamed.
+    private func keepPrevious(of final: String, name: String) throws -> String? {
+        var status = stat()
+        guard lstat(final, &status) == 0 else {
+            if errno == ENOENT { return nil }
+            throw OutputError(path: final, reason: Self.systemReason())
+        }
+        guard status.st_mode & S_IFMT == S_IFREG || status.st_mode & S_IFMT == S_IFLNK else {
+            throw OutputError(path: final, reason: status.st_mode & S_IFMT == S_IFDIR ? "a folder has that name" : "not a regular file")
+        }
+        let kept = path(of: ".\(name).previous-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        guard link(final, kept) == 0 else {
+            // Without a link (a file system without hard links) the older file could not be put back.
+            throw OutputError(path: final, reason: "cannot keep the existing file while replacing it: \(Self.systemReason())")
+        }
+        return kept
+    }
+
+    private static func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
 
     /// Creates `path` (failing if it exists), writes all of `bytes` and flushes them to disk.
     /// Errors name `finalPath`, the file the user asked for.

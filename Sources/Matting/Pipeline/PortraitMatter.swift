@@ -30,6 +30,13 @@ public struct MattingOptions: Sendable, Equatable {
 /// colours (`Cutout`); in best mode trimap, closed-form alpha and foreground colours
 /// (`MatteRefinement`), which also estimates the background.
 public final class PortraitMatter: Sendable {
+    /// Photos whose longer side is more than this many times the shorter are refused
+    /// (`ImageError.tooElongated`). Both networks squeeze the whole photo into a square (256 and 320
+    /// samples a side): past 20:1 a subject as wide as the short side gets fewer than 16 of the long
+    /// side's samples, too few for a matte worth having. Bounding the shape also bounds every stage's
+    /// memory and time by a multiple of the pixel count.
+    public static let maximumAspectRatio = 20
+
     public let threads: Int
     public let segmenter: SelfieSegmenter
     public let detector: SalientObjectDetector
@@ -50,7 +57,13 @@ public final class PortraitMatter: Sendable {
 
     /// Mattes one photo (any channel count; RGBA is flattened over white for the networks, and the
     /// cut-out takes the photo's own colours).
+    ///
+    /// - Throws: `ImageError.tooElongated` beyond `maximumAspectRatio`, `ModelError` from the networks.
     public func matte(_ image: Image, options: MattingOptions = MattingOptions()) throws -> Matte {
+        guard image.width > 0, image.height > 0 else { throw ImageError.empty }
+        if max(image.width, image.height) > Self.maximumAspectRatio * min(image.width, image.height) {
+            throw ImageError.tooElongated(width: image.width, height: image.height, maximumRatio: Self.maximumAspectRatio)
+        }
         var timings = StageTimings()
         let clock = ContinuousClock()
         var start = clock.now

@@ -42,19 +42,23 @@ struct MatteJob: Sendable {
             return milliseconds(now - mark)
         }
 
-        let options = DecodeOptions(pixelLimit: maxPixels)
         let photo: Image
-        do { photo = try ImageDecoder.decode(image, options: options) } catch { throw .image(error, role: "image") }
+        do {
+            photo = try ImageDecoder.decode(image, options: DecodeOptions(pixelLimit: maxPixels,
+                                                                          maximumAspectRatio: PortraitMatter.maximumAspectRatio))
+        } catch { throw .image(error, role: "image") }
         var backdropImage: Image?
         if let backgroundImage {
-            do { backdropImage = try ImageDecoder.decode(backgroundImage, options: options) } catch {
+            do { backdropImage = try ImageDecoder.decode(backgroundImage, options: DecodeOptions(pixelLimit: maxPixels)) } catch {
                 throw .image(error, role: "background")
             }
         }
         timings.decode = lap()
 
         let matte: Matte
-        do { matte = try matter.matte(photo, options: self.options.matting) } catch {
+        do { matte = try matter.matte(photo, options: self.options.matting) } catch let error as ImageError {
+            throw .image(error, role: "image")
+        } catch {
             throw ServiceError(.internalServerError, code: "matting_failed", "matting failed: \(error)")
         }
         _ = lap()

@@ -7,8 +7,14 @@ struct MatteRequest: Sendable {
     var backgroundImage: [UInt8]?
     var fields: [(name: String, value: String)]
 
+    /// Media types of a photo sent as the whole body. The bytes are recognised by their signature, so any
+    /// of these may carry any of the three formats; other `image/*` types (GIF, HEIC, ...) are refused
+    /// with 415 before anything is decoded.
+    static let imageMediaTypes: Set<String> = ["image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/webp",
+                                               "application/octet-stream"]
+
     /// Reads the body by its Content-Type:
-    /// - `image/*`: the body is the photo;
+    /// - `image/jpeg`, `image/png`, `image/webp` (or `application/octet-stream`): the body is the photo;
     /// - `multipart/form-data`: file field `image` is the photo, file field `background` the background
     ///   image, text fields are options;
     /// - `application/x-www-form-urlencoded`: the fields are options (with `url`, no photo in the body);
@@ -21,7 +27,7 @@ struct MatteRequest: Sendable {
         switch mediaType {
         case nil where body.isEmpty:
             break
-        case let type? where type.hasPrefix("image/"):
+        case let type? where imageMediaTypes.contains(type):
             request.image = body
         case "multipart/form-data":
             guard let boundary = try MultipartForm.boundary(contentType: contentType ?? "") else {

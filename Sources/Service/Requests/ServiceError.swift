@@ -46,7 +46,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
 
     static func unsupportedMediaType(_ contentType: String?) -> ServiceError {
         ServiceError(.unsupportedMediaType, code: "unsupported_media_type",
-                     "Content-Type \(contentType.map { "'\($0)'" } ?? "is missing"): send image/* bytes, multipart/form-data, or application/x-www-form-urlencoded with a 'url' option")
+                     "Content-Type \(contentType.map { "'\($0)'" } ?? "is missing"): send a photo as image/jpeg, image/png or image/webp bytes, multipart/form-data, or application/x-www-form-urlencoded with a 'url' option")
     }
 
     static func malformedForm(_ reason: String) -> ServiceError {
@@ -55,6 +55,12 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
 
     static func bodyTooLarge(limit: Int) -> ServiceError {
         ServiceError(.contentTooLarge, code: "body_too_large", "the request body is larger than \(limit) bytes",
+                     headers: [.connection: "close"])
+    }
+
+    /// The body could not be read to its end: malformed chunked framing, or the connection closed under it.
+    static func brokenBody(_ error: any Error) -> ServiceError {
+        ServiceError(.badRequest, code: "broken_body", "the request body could not be read to its end: \(error)",
                      headers: [.connection: "close"])
     }
 
@@ -69,6 +75,8 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
             ServiceError(.contentTooLarge, code: "too_many_pixels", "\(role): \(error)")
         case .empty:
             ServiceError(.badRequest, code: "empty_image", "\(role): \(error)")
+        case .tooElongated:
+            ServiceError(.unprocessableContent, code: "too_elongated", "\(role): \(error)")
         case .unsupportedFormat:
             ServiceError(.unprocessableContent, code: "not_an_image", "\(role): \(error)")
         case .corrupt:

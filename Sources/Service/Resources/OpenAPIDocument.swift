@@ -87,8 +87,14 @@ paths:
       requestBody:
         required: false
         content:
-          image/*:
+          image/jpeg:
             schema: {type: string, format: binary}
+          image/png:
+            schema: {type: string, format: binary}
+          image/webp:
+            schema: {type: string, format: binary}
+          application/octet-stream:
+            schema: {type: string, format: binary, description: "A JPEG, PNG or WebP file, recognised by its signature."}
           multipart/form-data:
             schema:
               type: object

@@ -7,10 +7,14 @@ import NIOCore
 /// `POST /v1/matte`: a photo in, the cut-out (or matte, or composite) out. See `MatteOptions` for the
 /// options and `MatteRequest` for the ways a photo can be sent.
 ///
-/// Order of work: refuse an over-long declared body (413) before reading it; read the body under the
-/// request deadline (408); parse the request and options (400, 415); fetch `url` if allowed; check the
-/// models are loaded (503); then wait for an inference slot or be refused (503 with Retry-After) and run
-/// the job under the same deadline (503 on time-out). Image problems are 413 (pixel limit) or 422.
+/// Order of work: refuse an over-long declared body (413) before reading it; reserve its size in the
+/// service's body budget or be refused (503, `BodyBudget`); read the body under the
+/// request deadline (408; a malformed or broken-off body is 400, the client's fault, not the server's);
+/// parse the request and options (400, 415); check the models are loaded (503); then wait for an
+/// inference slot or be refused (503 with Retry-After) and, in the slot, fetch `url` if allowed and run
+/// the job, all under the same deadline (503 on time-out). A download is work like any other: it holds a
+/// slot, so slow downloads cannot pile up threads or memory beyond the slots and the queue. Image
+/// problems are 413 (pixel limit) or 422.
 struct MatteController {
     let state: ServiceState
 
@@ -24,41 +28,59 @@ struct MatteController {
         let start = ContinuousClock.now
         let limit = configuration.maxBodyBytes
 
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit {
             throw ServiceError.bodyTooLarge(limit: limit)
         }
+        let reservation = max(0, declared ?? limit)
+        guard state.bodies.reserve(reservation) else {
+            throw ServiceError.busy(retryAfterSeconds: state.slots.retryAfterSeconds)
+        }
+        defer { state.bodies.release(reservation) }
         let body = try await deadline.run(orThrow: ServiceError.bodyTimeout(seconds: configuration.requestTimeout)) {
             do {
                 return try await request.body.collect(upTo: limit)
             } catch is NIOTooManyBytesError {
                 throw ServiceError.bodyTooLarge(limit: limit)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // The HTTP decoder's errors (a bad chunk size, a body cut short) and the connection closing
+                // under the body (the client gave up, or stalled past the idle time-out).
+                throw ServiceError.brokenBody(error)
             }
         }
         let received = ContinuousClock.now
 
-        var input = try MatteRequest.read(query: request.uri.query, contentType: request.headers[.contentType],
+        let input = try MatteRequest.read(query: request.uri.query, contentType: request.headers[.contentType],
                                           body: Array(buffer: body))
         let options = try MatteOptions.parse(input.fields, backgroundFile: input.backgroundImage != nil)
-        if let url = options.url {
+        if options.url != nil {
             guard configuration.allowURLFetch else { throw ServiceError.urlFetchingDisabled }
             guard input.image == nil || input.image?.isEmpty == true else {
                 throw ServiceError.conflictingOptions("send either an image or a url, not both")
             }
-            // The download's own time limit keeps it within the request deadline.
-            var fetcher = state.fetcher
-            fetcher.timeout = max(0.1, min(fetcher.timeout, deadline.remainingSeconds))
-            input.image = try await WorkerThreads.detached { [fetcher] in
-                do { return try fetcher.fetch(url) } catch let error as FetchError { throw ServiceError.fetch(error) }
-            }
+        } else if input.image?.isEmpty ?? true {
+            throw ServiceError.emptyBody
         }
-        guard let image = input.image, !image.isEmpty else { throw ServiceError.emptyBody }
 
         let matter = try state.models.matter()
-        let job = MatteJob(image: image, backgroundImage: input.backgroundImage, options: options,
+        let job = MatteJob(image: input.image ?? [], backgroundImage: input.backgroundImage, options: options,
                            maxPixels: configuration.maxPixels, wantsJSON: Self.acceptsJSON(request.headers[.accept]))
         let queued = ContinuousClock.now
+        let fetcher = state.fetcher
         let result = try await deadline.run(orThrow: ServiceError.processingTimeout(seconds: configuration.requestTimeout)) {
-            try await state.slots.run { try job.run(matter: matter) }
+            try await state.slots.run {
+                var job = job
+                if let url = options.url {
+                    // The download's own time limit keeps it within the request deadline.
+                    var fetcher = fetcher
+                    fetcher.timeout = max(0.1, min(fetcher.timeout, deadline.remainingSeconds))
+                    do throws(FetchError) { job.image = try fetcher.fetch(url) } catch { throw ServiceError.fetch(error) }
+                    guard !job.image.isEmpty else { throw ServiceError.emptyBody }
+                }
+                return try job.run(matter: matter)
+            }
         }
         let total = milliseconds(ContinuousClock.now - start)
         let waited = max(0, milliseconds(ContinuousClock.now - queued) - result.timings.totalWork)
