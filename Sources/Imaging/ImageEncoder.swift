@@ -1,9 +1,9 @@
 /// Writes `Image`s as PNG, WebP or JPEG files.
 public enum ImageEncoder {
-    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Coded in strips on all
-    /// cores (see `PNGEncoding.swift`).
-    public static func png(_ image: Image) throws(ImageError) -> [UInt8] {
-        try PNG.encode(image)
+    /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Coded in strips on up to
+    /// `threads` cores (see `PNGEncoding.swift`); by default all of them.
+    public static func png(_ image: Image, threads: Int = processorCount) throws(ImageError) -> [UInt8] {
+        try PNG.encode(image, threads: threads)
     }
 
     /// WebP of any channel count (grey is stored as RGB).
@@ -25,10 +25,13 @@ public enum ImageEncoder {
 
     /// Encodes in `format`.
     ///
-    /// - Parameter quality: 1...100 for JPEG (nil: 90) and lossy WebP (nil: lossless WebP); PNG ignores it.
-    public static func encode(_ image: Image, as format: ImageFormat, quality: Int? = nil) throws(ImageError) -> [UInt8] {
+    /// - Parameters:
+    ///   - quality: 1...100 for JPEG (nil: 90) and lossy WebP (nil: lossless WebP); PNG ignores it.
+    ///   - threads: cores the PNG coder may use (WebP and JPEG use one).
+    public static func encode(_ image: Image, as format: ImageFormat, quality: Int? = nil,
+                              threads: Int = processorCount) throws(ImageError) -> [UInt8] {
         switch format {
-        case .png: try png(image)
+        case .png: try png(image, threads: threads)
         case .webp: try webp(image, quality: quality.map(Float.init))
         case .jpeg: try jpeg(image, quality: quality ?? 90)
         }

@@ -1,5 +1,5 @@
 /// The image file formats this library reads and writes.
-public enum ImageFormat: String, Sendable, CaseIterable {
+public enum ImageFormat: String, Sendable, CaseIterable, Codable {
     case jpeg, png, webp
 
     /// Recognises a format from its signature (magic bytes); nil when unknown.

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// Online processors, at least 1.
-let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+public let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// Runs `body(worker)` for `worker` in `0..<workers` at once: worker 0 on the calling thread, the others on
 /// the global dispatch queue; returns when all have finished.

@@ -6,6 +6,10 @@ import Matting
 extension MatteCommand {
     /// Processes every input: read, decode, matte, encode, write. Returns how many inputs failed; throws
     /// `ExitCode.failure` when nothing can run at all (no samples, no models, no output folder).
+    ///
+    /// Each input is one `MattingRequest` run through the library's stages (`decode`, `matte`, `encode`),
+    /// overlapped across inputs (`BatchPipeline`): the next input is read and decoded and the previous one
+    /// encoded and written while this one is matted.
     func runBatch(console: Console, standardInput: FileHandle) throws -> Int {
         Self.keepFreedMemory()
         let arguments: [String]
@@ -22,16 +26,18 @@ extension MatteCommand {
         } else {
             arguments = inputs
         }
-        let plan = try outputPlan()
+        let request = try matteRequest()
         let (items, problems) = InputSource.gather(arguments, recursive: recursive)
         let names = OutputNaming.names(for: items)
 
         let reader = InputReader(fetcher: URLFetcher(maxBytes: maxDownloadBytes), standardInput: standardInput)
-        let decodeOptions = DecodeOptions(pixelLimit: maxPixels, maximumAspectRatio: PortraitMatter.maximumAspectRatio)
-
-        let backdrop: Backdrop
+        let background: ImageInput?
         do {
-            backdrop = try Self.backdrop(for: plan.background, reader: reader, decodeOptions: DecodeOptions(pixelLimit: maxPixels))
+            if case .image(let location)? = try BackgroundChoice.parse(self.background) {
+                background = .decoded(try Self.backgroundImage(location, reader: reader, pixelLimit: maxPixels))
+            } else {
+                background = nil
+            }
         } catch {
             console.writeError("matte: --background \(printable("\(error)"))\n")  // `<path>: <reason>`
             throw ExitCode.failure
@@ -50,86 +56,58 @@ extension MatteCommand {
 
         let report = ProgressReport(console: console, total: items.count)
         for problem in problems { report.problem(problem.argument, problem.reason) }
-        for (item, name) in zip(items, names) {
-            let files = OutputFiles(name: name, format: plan.format)
-            let start = ContinuousClock.now
-            do {
-                let times = try process(item, into: files, plan: plan, backdrop: backdrop, reader: reader,
-                                        decodeOptions: decodeOptions, matter: matter, writer: writer)
-                let written = plan.kinds.map(files.fileName)
-                report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
-                                 elapsed: ContinuousClock.now - start)
-                if timings {
-                    report.output("\(printable(item.displayName)): \(times.summary)\n")
-                    if !times.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
+        let timings = self.timings
+        BatchPipeline.run(
+            items.indices,
+            decode: { index in
+                let clock = ContinuousClock()
+                let start = clock.now
+                let bytes = try reader.read(items[index])
+                let read = clock.now - start
+                return (try matter.decode(request, photo: .encoded(bytes), background: background), start, read)
+            },
+            matte: { _, decoded in (try matter.matte(request, decoded.0), decoded.1, decoded.2) },
+            finish: { index, outcome in
+                let item = items[index]
+                do {
+                    let (matted, start, read) = try outcome.get()
+                    let result = try matter.encode(request, matted)
+                    let files = OutputFiles(name: names[index])
+                    let writeStart = ContinuousClock.now
+                    try writer.write(result.files.map { (files.fileName($0), $0.bytes) })
+                    let written = result.files.map(files.fileName)
+                    report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
+                                     elapsed: ContinuousClock.now - start)
+                    if timings {
+                        let times = BatchTimes(read: read, photo: result.timings, write: ContinuousClock.now - writeStart)
+                        report.output("\(printable(item.displayName)): \(times.summary)\n")
+                        if !result.timings.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
+                    }
+                } catch {
+                    report.failed(item.displayName, Self.reason(error))
                 }
-            } catch {
-                report.failed(item.displayName, Self.reason(error))
-            }
-        }
+            })
         report.summary()
         return report.failed
     }
 
-    /// The composite's backdrop: white when no background is given; an image background is read and
-    /// decoded here, once for the batch. Errors name the background: `<path>: <reason>`.
-    static func backdrop(for choice: BackgroundChoice?, reader: InputReader, decodeOptions: DecodeOptions) throws -> Backdrop {
-        switch choice {
-        case nil: return Colour(red: 255, green: 255, blue: 255).backdrop
-        case .backdrop(let backdrop): return backdrop
-        case .image(let location):
-            let item: InputItem
-            if InputSource.looksLikeURL(location) {
-                guard let url = URL(string: location) else { throw InputProblem(argument: location, reason: "not a valid URL") }
-                item = InputItem(location: .url(url), displayName: location)
-            } else {
-                item = InputItem(location: .file(path: location), displayName: location)
-            }
-            do {
-                return .image(try ImageDecoder.decode(try reader.read(item), options: decodeOptions))
-            } catch let problem as InputProblem {
-                throw InputProblem(argument: location, reason: problem.reason)
-            } catch {
-                throw InputProblem(argument: location, reason: "\(error)")
-            }
+    /// The background image named by `--background`, read and decoded once for the batch. Errors name
+    /// it: `<path>: <reason>`.
+    static func backgroundImage(_ location: String, reader: InputReader, pixelLimit: Int) throws -> Image {
+        let item: InputItem
+        if InputSource.looksLikeURL(location) {
+            guard let url = URL(string: location) else { throw InputProblem(argument: location, reason: "not a valid URL") }
+            item = InputItem(location: .url(url), displayName: location)
+        } else {
+            item = InputItem(location: .file(path: location), displayName: location)
         }
-    }
-
-    /// One input from bytes to files; nothing is written unless every step before writing succeeded.
-    private func process(_ item: InputItem, into files: OutputFiles, plan: OutputPlan, backdrop: Backdrop,
-                         reader: InputReader, decodeOptions: DecodeOptions, matter: PortraitMatter,
-                         writer: OutputWriter) throws -> StageTimes {
-        var times = StageTimes()
-        let clock = ContinuousClock()
-        var mark = clock.now
-        func lap() -> Duration {
-            let now = clock.now
-            defer { mark = now }
-            return now - mark
+        do {
+            return try ImageDecoder.decode(try reader.read(item), options: DecodeOptions(pixelLimit: pixelLimit))
+        } catch let problem as InputProblem {
+            throw InputProblem(argument: location, reason: problem.reason)
+        } catch {
+            throw InputProblem(argument: location, reason: "\(error)")
         }
-
-        let bytes = try reader.read(item)
-        times.read = lap()
-        let image = try ImageDecoder.decode(bytes, options: decodeOptions)
-        times.decode = lap()
-        let matte = try matter.matte(image, options: MattingOptions(mode: mode, subject: subject))
-        _ = lap()
-        let composite = plan.kinds.contains(.composite) ? Composite.make(matte, over: backdrop, threads: matter.threads) : nil
-        times.composite = lap()
-        // One image at a time: the PNG encoder spreads each image over all cores itself.
-        let encoded = try plan.kinds.map { kind in
-            switch kind {
-            case .alpha: (files.fileName(kind), try ImageEncoder.png(matte.alpha))
-            case .cutout: (files.fileName(kind), try ImageEncoder.encode(matte.cutout, as: plan.format, quality: plan.quality))
-            // `composite` is made whenever the plan holds it.
-            case .composite: (files.fileName(kind), try ImageEncoder.encode(composite!, as: plan.format, quality: plan.quality))
-            }
-        }
-        times.encode = lap()
-        try writer.write(encoded)
-        times.write = lap()
-        times.matting = matte.timings
-        return times
     }
 
     /// Lets freed memory of up to 32 MB a block be reused rather than given back. glibc maps each
@@ -152,30 +130,25 @@ extension MatteCommand {
     }
 }
 
-/// One input's time per stage, for `--timings`.
-struct StageTimes {
-    var read: Duration = .zero
-    var decode: Duration = .zero
-    var matting = StageTimings()
-    var composite: Duration = .zero
-    var encode: Duration = .zero
-    var write: Duration = .zero
+/// One input's time per stage, for `--timings`: the library's stages between reading and writing.
+struct BatchTimes {
+    var read: Duration
+    var photo: PhotoTimings
+    var write: Duration
 
     /// `read 1.0 ms, decode 12.3 ms, pre-process ..., inference ..., post-process ..., composite ..., encode ..., write ...`.
     var summary: String {
-        let stages: [(String, Duration)] = [
-            ("read", read), ("decode", decode), ("pre-process", matting.preprocess),
-            ("inference", matting.inference), ("post-process", matting.postprocess),
-            ("composite", composite), ("encode", encode), ("write", write),
-        ]
-        return Self.list(stages)
+        var stages = photo.stages.map { stage in
+            (stage.name.replacingOccurrences(of: "process", with: "-process"), stage.time)
+        }
+        return Self.list([("read", read)] + stages + [("write", write)])
     }
 
     /// The parts of post-process: `fusion 0.2 ms, downsample 1.9 ms, solve 9.0 ms (laplacian 5.1 ms, ...), ...`;
     /// a part named with leading spaces in `StageTimings.stages` is a part of the one before it.
     var postprocessSummary: String {
         var parts: [(name: String, time: Duration, parts: [(String, Duration)])] = []
-        for (name, time) in matting.stages {
+        for (name, time) in photo.matting.stages {
             if name.hasPrefix(" "), !parts.isEmpty {
                 parts[parts.count - 1].parts.append((name.trimmingCharacters(in: .whitespaces), time))
             } else {

@@ -20,7 +20,10 @@ struct Console {
 /// On a terminal: one line rewritten after every image, `[3/10] 1.2 img/s, ~6 s left`, cleared before
 /// any other message. Otherwise a plain line per image, `[3/10] in.jpg -> results/in_alpha.png, in_cutout.png (123 ms)`.
 /// Failures are `matte: <input>: <reason>` either way; the summary is `done N, failed M, T s`.
-final class ProgressReport {
+///
+/// Used from one thread at a time: the batch's finishing stage while the batch runs, the caller before
+/// and after (`BatchPipeline` hands it over), so it needs no lock.
+final class ProgressReport: @unchecked Sendable {
     private let console: Console
     private let total: Int
     private let start = ContinuousClock.now

@@ -120,19 +120,43 @@ struct MatteCommand: AsyncParsableCommand {
     var timings = false
 
     func validate() throws {
-        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be at least 1") }
         guard maxDownloadBytes > 0 else { throw ValidationError("--max-download-bytes must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard !outputDirectory.isEmpty else { throw ValidationError("--output-dir must not be empty") }
         guard inputs.filter({ $0 == "-" }).count <= 1 else {
             throw ValidationError("standard input (-) can be given only once")
         }
-        _ = try outputPlan()
+        _ = try matteRequest()
     }
 
-    /// `--outputs`, `--format`, `--quality` and `--background`, checked together.
-    func outputPlan() throws(ValidationError) -> OutputPlan {
-        try OutputPlan(outputs: outputs, format: format, quality: quality, background: background)
+    /// The request every input is run with: the options in `MattingRequest`'s terms, checked together by
+    /// its `validate()`. An image `--background` becomes `image`; the batch reads it once.
+    func matteRequest() throws(ValidationError) -> MattingRequest {
+        var kinds: [MattingRequest.Output]?
+        if let outputs {
+            kinds = []
+            for name in outputs.split(separator: ",", omittingEmptySubsequences: false) {
+                let name = name.trimmingCharacters(in: .whitespaces)
+                guard let kind = MattingRequest.Output(rawValue: name.lowercased()) else {
+                    throw ValidationError("--outputs: '\(name)' is not an output; choose from alpha, cutout, composite (comma-separated)")
+                }
+                kinds?.append(kind)
+            }
+        }
+        let backgroundName: String? = switch try BackgroundChoice.parse(background) {
+        case .backdrop?: background
+        case .image?: "image"
+        case nil: nil
+        }
+        let request = MattingRequest(mode: mode, subject: subject, outputs: kinds, format: format, quality: quality,
+                                     background: backgroundName, maxPixels: maxPixels)
+        do throws(RequestError) {
+            try request.validate()
+        } catch {
+            let option = error.field == "maxPixels" ? "max-pixels" : error.field
+            throw ValidationError("--\(option): \(error.reason)")
+        }
+        return request
     }
 
     func run() throws {

@@ -15,8 +15,8 @@ import Testing
         #expect(command.threads == nil)
         #expect(command.modelDirectory == nil)
         #expect(command.timings == false)
-        let plan = try command.outputPlan()
-        #expect(plan.kinds == [.alpha, .cutout] && plan.format == .png && plan.quality == nil && plan.background == nil)
+        #expect(try command.matteRequest() == MattingRequest())
+        #expect(try command.matteRequest().resolvedOutputs == [.alpha, .cutout])
     }
 
     @Test func inputsRepeatAndTakeSeveralValues() throws {
@@ -60,7 +60,7 @@ import Testing
 
     /// The outputs each combination of options writes.
     @Test(arguments: [
-        ([], [OutputKind.alpha, .cutout]),
+        ([], [MattingRequest.Output.alpha, .cutout]),
         (["--background", "blur"], [.alpha, .cutout, .composite]),
         (["--background", "#102030", "--format", "jpeg"], [.alpha, .composite]),
         (["--background", "blur", "--format", "jpg", "--quality", "80"], [.alpha, .composite]),
@@ -69,25 +69,28 @@ import Testing
         (["--outputs", "cutout", "--format", "webp", "--quality", "75"], [.cutout]),
         (["--outputs", "alpha , composite", "--format", "jpeg"], [.alpha, .composite]),
     ])
-    func outputChoices(arguments: [String], kinds: [OutputKind]) throws {
-        #expect(try MatteCommand.parse(arguments).outputPlan().kinds == kinds)
+    func outputChoices(arguments: [String], kinds: [MattingRequest.Output]) throws {
+        #expect(try MatteCommand.parse(arguments).matteRequest().resolvedOutputs == kinds)
     }
 
     @Test func formatQualityAndBackgroundReachThePlan() throws {
-        let plan = try MatteCommand.parse(["--background", "blur:30", "--format", "webp", "--quality", "85"]).outputPlan()
-        #expect(plan.kinds == [.alpha, .cutout, .composite])
-        #expect(plan.format == .webp && plan.quality == 85 && plan.background == .backdrop(.blur(radius: 30)))
+        let request = try MatteCommand.parse(["--background", "blur:30", "--format", "webp", "--quality", "85"]).matteRequest()
+        #expect(request.resolvedOutputs == [.alpha, .cutout, .composite])
+        #expect(request.format == .webp && request.quality == 85 && request.backdrop == .blur(radius: 30))
+        // An image background is read by the batch; the request says only that one comes with each photo.
+        #expect(try MatteCommand.parse(["--background", "beach.jpg"]).matteRequest().background == "image")
     }
 
     /// Usage errors name the option and say what would work.
     @Test(arguments: [
-        (["--format", "jpeg"], "--format jpeg is for composites"),
+        (["--format", "jpeg"], "--format: jpeg is for composites"),
         (["--format", "jpeg", "--outputs", "alpha,cutout,composite"], "cannot hold the cut-out's transparency"),
-        (["--quality", "80"], "--quality applies to jpeg and webp"),
-        (["--format", "webp", "--quality", "0"], "--quality must be 1...100"),
+        (["--quality", "80"], "--quality: applies to jpeg and webp"),
+        (["--format", "webp", "--quality", "0"], "--quality: must be 1...100"),
+        (["--outputs", "alpha", "--format", "webp"], "the matte is always PNG"),
         (["--outputs", "alpha,matte"], "'matte' is not an output"),
         (["--outputs", ""], "'' is not an output"),
-        (["--background", "blur", "--outputs", "cutout"], "--background applies to the composite"),
+        (["--background", "blur", "--outputs", "cutout"], "--background: applies to the composite"),
         (["--background", "blur:0"], "blur radius must be 1...1000"),
         (["--background", "blur:wide"], "blur radius must be"),
         (["--background", "#12345"], "#rrggbb"),

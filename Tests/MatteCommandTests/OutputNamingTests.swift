@@ -91,11 +91,11 @@ import Testing
     }
 
     @Test func outputFileNames() {
-        #expect(OutputFiles(name: "x", format: .png).fileName(.alpha) == "x_alpha.png")
-        #expect(OutputFiles(name: "x", format: .png).fileName(.cutout) == "x_cutout.png")
-        #expect(OutputFiles(name: "x", format: .webp).fileName(.cutout) == "x_cutout.webp")
-        #expect(OutputFiles(name: "x", format: .webp).fileName(.alpha) == "x_alpha.png")
-        #expect(OutputFiles(name: "x", format: .jpeg).fileName(.composite) == "x_composite.jpg")
-        #expect(OutputFiles(name: "x", format: .png).fileName(.composite) == "x_composite.png")
+        let files = OutputFiles(name: "x")
+        #expect(files.fileName(.alpha, format: .png) == "x_alpha.png")
+        #expect(files.fileName(.cutout, format: .png) == "x_cutout.png")
+        #expect(files.fileName(.cutout, format: .webp) == "x_cutout.webp")
+        #expect(files.fileName(.composite, format: .jpeg) == "x_composite.jpg")
+        #expect(files.fileName(MattingResult.File(output: .alpha, format: .png, bytes: [])) == "x_alpha.png")
     }
 }

@@ -69,27 +69,37 @@ import Testing
         let defaults = try MatteOptions.parse([])
         #expect(defaults == MatteOptions())
         let options = try MatteOptions.parse([("output", "composite"), ("background", "#0A0b0C"), ("format", "jpeg"),
-                                              ("mode", "best")])
+                                              ("mode", "best"), ("quality", "40")])
         #expect(options.output == .composite)
-        #expect(options.background == .backdrop(.colour(red: 10, green: 11, blue: 12)))
-        #expect(options.format == .jpeg)
+        #expect(options.background == "#0A0b0C")
+        #expect(options.format == .jpeg && options.quality == 40)
         #expect(options.mode == .best)
+        let request = try options.request(maxPixels: 1000, json: false)
+        #expect(request == MattingRequest(mode: .best, outputs: [.composite], format: .jpeg, quality: 40,
+                                          background: "#0A0b0C", maxPixels: 1000))
         let withFile = try MatteOptions.parse([], backgroundFile: true)
-        #expect(withFile.output == .composite && withFile.background == .image)
+        #expect(withFile.output == .composite && withFile.background == "image")
         #expect(throws: ServiceError.self) { try MatteOptions.parse([("background", "blur")], backgroundFile: true) }
-        #expect(throws: ServiceError.self) { try MatteOptions.parse([("output", "alpha")], backgroundFile: true) }
+        #expect(throws: ServiceError.self) {
+            try MatteOptions.parse([("output", "alpha")], backgroundFile: true).request(maxPixels: 1000, json: false)
+        }
         #expect(throws: ServiceError.self) { try MatteOptions.parse([("url", "")]) }
+        #expect(throws: ServiceError.self) { try MatteOptions.parse([("quality", "high")]) }
+        // A JSON answer carries the matte and the cut-out besides the chosen output; no cut-out in JPEG.
+        #expect(try MatteOptions.parse([]).request(maxPixels: 1, json: true).resolvedOutputs == [.alpha, .cutout])
+        let jpeg = try MatteOptions.parse([("output", "composite"), ("format", "jpeg")])
+        #expect(try jpeg.request(maxPixels: 1, json: true).resolvedOutputs == [.alpha, .composite])
     }
 
     /// Each `background=` spelling, and the ones refused.
     @Test func backgroundSpellings() throws {
-        let read: [(String, MatteOptions.Background)] = [
-            ("#0A0b0C", .backdrop(.colour(red: 10, green: 11, blue: 12))), ("ff8000", .backdrop(.colour(red: 255, green: 128, blue: 0))),
-            ("Grey", .backdrop(.colour(red: 128, green: 128, blue: 128))), ("blur", .backdrop(.blur(radius: nil))),
-            ("blur:25", .backdrop(.blur(radius: 25))),
+        let read: [(String, Backdrop)] = [
+            ("#0A0b0C", .colour(red: 10, green: 11, blue: 12)), ("ff8000", .colour(red: 255, green: 128, blue: 0)),
+            ("Grey", .colour(red: 128, green: 128, blue: 128)), ("blur", .blur(radius: nil)), ("blur:25", .blur(radius: 25)),
         ]
-        for (value, background) in read {
-            #expect(try MatteOptions.parse([("output", "composite"), ("background", value)]).background == background, "\(value)")
+        for (value, backdrop) in read {
+            let options = try MatteOptions.parse([("output", "composite"), ("background", value)])
+            #expect(try options.request(maxPixels: 1, json: false).backdrop == backdrop, "\(value)")
         }
         for value in ["", "#12345", "12345g", "blur:0", "blur:1001", "blur:wide", "mauve-ish", "https://example.org/b.png"] {
             #expect(throws: ServiceError.self, "\(value)") { try MatteOptions.parse([("output", "composite"), ("background", value)]) }

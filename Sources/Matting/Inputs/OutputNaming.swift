@@ -1,34 +1,21 @@
 import Foundation
 import Imaging
 
-/// The files written for one input.
-public enum OutputKind: String, Sendable, CaseIterable {
-    /// `<name>_alpha.png`: the 8-bit grey matte, always PNG (exact, and small).
-    case alpha
-    /// `<name>_cutout.<png|webp>`: RGBA, the photo's colours with the matte as straight alpha.
-    case cutout
-    /// `<name>_composite.<png|webp|jpg>`: RGB, the cut-out over a new background.
-    case composite
-}
-
-/// The names of one input's files: `<name>_alpha.png`, `<name>_cutout.<ext>`, `<name>_composite.<ext>`,
-/// where `<ext>` is `format`'s extension (`png`, `webp`, `jpg`).
+/// The names of one input's files: `<name>_<output>.<extension>` for each encoded output of its
+/// request (`<name>_alpha.png`, `<name>_cutout.webp`, `<name>_composite.jpg`, ...).
 public struct OutputFiles: Sendable, Equatable {
     public var name: String
-    /// The format of the cut-out and the composite.
-    public var format: ImageFormat
 
-    public init(name: String, format: ImageFormat) {
+    public init(name: String) {
         self.name = name
-        self.format = format
     }
 
-    public func fileName(_ kind: OutputKind) -> String {
-        switch kind {
-        case .alpha: name + "_alpha.png"
-        case .cutout: name + "_cutout." + format.fileExtension
-        case .composite: name + "_composite." + format.fileExtension
-        }
+    public func fileName(_ file: MattingResult.File) -> String {
+        fileName(file.output, format: file.format)
+    }
+
+    public func fileName(_ output: MattingRequest.Output, format: ImageFormat) -> String {
+        name + "_" + output.rawValue + "." + format.fileExtension
     }
 }
 

@@ -21,6 +21,18 @@ public struct MattingOptions: Sendable, Equatable {
     }
 }
 
+/// Anything that mattes photos: `PortraitMatter`, or a stand-in in tests. Requests are carried out over
+/// it (`run(_:photo:background:)`).
+public protocol PortraitMatting: Sendable {
+    /// Cores each call may use.
+    var threads: Int { get }
+    func matte(_ image: Image, options: MattingOptions) throws -> Matte
+}
+
+extension PortraitMatting {
+    public var threads: Int { 1 }
+}
+
 /// Turns photos of people into alpha mattes and cut-outs. Loads its networks once; `matte` may be
 /// called from several threads at once.
 ///
@@ -29,7 +41,7 @@ public struct MattingOptions: Sendable, Equatable {
 /// at the photo's resolution: in fast mode the guided filter (`GuidedFilter`) and the photo's
 /// colours (`Cutout`); in best mode trimap, closed-form alpha and foreground colours
 /// (`MatteRefinement`), which also estimates the background.
-public final class PortraitMatter: Sendable {
+public final class PortraitMatter: PortraitMatting {
     /// Photos whose longer side is more than this many times the shorter are refused
     /// (`ImageError.tooElongated`). Both networks squeeze the whole photo into a square (256 and 320
     /// samples a side): past 20:1 a subject as wide as the short side gets fewer than 16 of the long

@@ -3,13 +3,6 @@ import Imaging
 import Matting
 import NIOConcurrencyHelpers
 
-/// Anything that mattes photos: `PortraitMatter` in service, a stand-in in tests.
-public protocol PortraitMatting: Sendable {
-    func matte(_ image: Image, options: MattingOptions) throws -> Matte
-}
-
-extension PortraitMatter: PortraitMatting {}
-
 /// Holds the matting networks once loaded. Loading runs in the background from `startLoading()`, so the
 /// server answers `/healthz` at once and `/readyz` says 503 until the models are in memory (or says why
 /// they failed to load).

@@ -1,28 +1,26 @@
 import Imaging
 import Matting
 
-/// The options of `POST /v1/matte`, from the query string and/or form fields.
+/// The options of `POST /v1/matte`, from the query string and/or form fields: the service's spelling of a
+/// `MattingRequest`, plus what only the service has (which one output to answer with, a URL to fetch).
 ///
 /// | option | values | default |
 /// | --- | --- | --- |
-/// | `output` | `cutout` (RGBA), `alpha` (grey matte), `composite` (RGB, person over `background`) | `cutout` |
-/// | `format` | `png`, `webp` (lossless), `jpeg` (`composite` only: JPEG has no alpha) | `png` |
+/// | `output` | `cutout` (RGBA), `alpha` (grey matte, PNG), `composite` (RGB, person over `background`) | `cutout` |
+/// | `format` | `png`, `webp` (lossless unless `quality`), `jpeg` (`composite` only), for the cut-out and the composite | `png` |
+/// | `quality` | 1...100, for `jpeg` (default 90) and lossy `webp` | none |
 /// | `background` | `#rrggbb` (or `rrggbb`), a colour name (`white`, `grey`, ...), `blur` or `blur:<radius>` (pixels), `image` (a multipart `background` file); `composite` only | `#ffffff` |
 /// | `mode` | `best` (both networks, refined), `fast` (one network, guided upsampling) | `best` |
 /// | `subject` | `person` (other objects dropped), `any` (the most salient subject, as rembg) | `person` |
 /// | `url` | http(s) URL of the photo, fetched by the server when `--allow-url-fetch` is on | none |
+///
+/// Each value is read here; how the values fit together is `MattingRequest.validate()`'s to say.
 public struct MatteOptions: Sendable, Equatable {
-    public enum Output: String, Sendable, CaseIterable { case cutout, alpha, composite }
-    public enum Background: Sendable, Equatable {
-        /// A colour or a blur, named as `BackdropName` reads them.
-        case backdrop(Backdrop)
-        /// The multipart `background` file.
-        case image
-    }
-
-    public var output: Output = .cutout
+    public var output: MattingRequest.Output = .cutout
     public var format: ImageFormat = .png
-    public var background: Background?
+    public var quality: Int?
+    /// As `MattingRequest.background` takes it (`#rrggbb`, a name, `blur[:radius]`, `image`).
+    public var background: String?
     public var mode: MattingOptions.Mode = .best
     public var subject: BranchFusion.Subject = .person
     public var url: String?
@@ -30,7 +28,7 @@ public struct MatteOptions: Sendable, Equatable {
     public init() {}
 
     /// Option names, in the order messages list them.
-    public static let names = ["output", "format", "background", "mode", "subject", "url"]
+    public static let names = ["output", "format", "quality", "background", "mode", "subject", "url"]
 
     /// Parses option fields (name, value) in order; each name at most once.
     ///
@@ -48,28 +46,19 @@ public struct MatteOptions: Sendable, Equatable {
             }
             switch name {
             case "output":
-                guard let output = Output(rawValue: value) else {
-                    throw .invalidOption(name, value, expected: Output.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                options.output = output
+                options.output = try choice(name, value)
                 outputGiven = true
             case "format":
-                guard let format = ImageFormat(rawValue: value == "jpg" ? "jpeg" : value) else {
-                    throw .invalidOption(name, value, expected: "png, webp, jpeg")
-                }
-                options.format = format
+                options.format = try choice(name, value == "jpg" ? "jpeg" : value)
+            case "quality":
+                guard let quality = Int(value) else { throw .invalidOption(name, value, expected: "a whole number 1...100") }
+                options.quality = quality
             case "background":
                 options.background = try parseBackground(value)
             case "mode":
-                guard let mode = MattingOptions.Mode(rawValue: value) else {
-                    throw .invalidOption(name, value, expected: MattingOptions.Mode.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                options.mode = mode
+                options.mode = try choice(name, value)
             case "subject":
-                guard let subject = BranchFusion.Subject(rawValue: value) else {
-                    throw .invalidOption(name, value, expected: BranchFusion.Subject.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                options.subject = subject
+                options.subject = try choice(name, value)
             default:  // url
                 guard !value.isEmpty else { throw .invalidOption(name, value, expected: "an http or https URL") }
                 options.url = value
@@ -77,49 +66,59 @@ public struct MatteOptions: Sendable, Equatable {
         }
 
         if backgroundFile {
-            if options.background == nil { options.background = .image }
+            if options.background == nil { options.background = "image" }
             if !outputGiven { options.output = .composite }
-            guard options.background == .image else {
+            guard options.background == "image" else {
                 throw .conflictingOptions("a background image file was sent, but background is not 'image'")
             }
         }
-        if options.background == .image && !backgroundFile {
+        if options.background == "image" && !backgroundFile {
             throw .conflictingOptions("background=image needs a 'background' image file in a multipart/form-data request")
-        }
-        if options.background != nil && options.output != .composite {
-            throw .conflictingOptions("background applies only to output=composite (output is \(options.output.rawValue))")
-        }
-        if options.format == .jpeg && options.output != .composite {
-            throw .conflictingOptions("format=jpeg is only for output=composite: JPEG has no alpha channel (use png or webp)")
         }
         return options
     }
 
+    private static func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ value: String) throws(ServiceError) -> Value
+    where Value.RawValue == String {
+        guard let choice = Value(rawValue: value) else {
+            throw .invalidOption(name, value, expected: Value.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return choice
+    }
+
     /// What `BackdropName` reads (`#rrggbb`, a colour name, `blur`, `blur:<radius>`), `rrggbb` (a `#` must be
-    /// escaped in a query string), or `image`.
-    static func parseBackground(_ value: String) throws(ServiceError) -> Background {
+    /// escaped in a query string), or `image`; as `MattingRequest.background` takes it.
+    static func parseBackground(_ value: String) throws(ServiceError) -> String {
         let expected = "#rrggbb, rrggbb, a colour name, blur, blur:<radius> or image"
-        if value == "image" { return .image }
-        if value.count == 6, value.allSatisfy(\.isHexDigit), let colour = Colour("#" + value) { return .backdrop(colour.backdrop) }
+        if value == "image" { return value }
+        if value.count == 6, value.allSatisfy(\.isHexDigit), Colour("#" + value) != nil { return "#" + value }
         let backdrop: Backdrop?
         do throws(BackdropName.Problem) {
             backdrop = try BackdropName.parse(value)
         } catch {
             throw .invalidOption("background", value, expected: "\(expected) (\(error.expected))")
         }
-        guard let backdrop else { throw .invalidOption("background", value, expected: expected) }
-        return .backdrop(backdrop)
+        guard backdrop != nil else { throw .invalidOption("background", value, expected: expected) }
+        return value
     }
 
-    /// The pipeline's options.
-    var matting: MattingOptions { MattingOptions(mode: mode, subject: subject) }
-
-    /// The composite backdrop, given the decoded background image when `background` is `image`.
-    func backdrop(image: Image?) -> Backdrop {
-        switch background {
-        case .backdrop(let backdrop): backdrop
-        case .image: image.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
-        case nil: .colour(red: 255, green: 255, blue: 255)
+    /// The request to run. A JSON answer carries the matte and the cut-out besides the chosen output
+    /// (the cut-out left out when the format is JPEG, which cannot hold it).
+    ///
+    /// - Throws: `ServiceError` (400, `conflicting_options`) when the options do not fit together.
+    public func request(maxPixels: Int, json: Bool) throws(ServiceError) -> MattingRequest {
+        var outputs = [output]
+        if json {
+            outputs += [.alpha]
+            if format != .jpeg { outputs += [.cutout] }
         }
+        let request = MattingRequest(mode: mode, subject: subject, outputs: outputs, format: format, quality: quality,
+                                     background: background, maxPixels: maxPixels)
+        do throws(RequestError) {
+            try request.validate()
+        } catch {
+            throw .request(error)
+        }
+        return request
     }
 }

@@ -40,6 +40,24 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         ServiceError(.badRequest, code: "invalid_option", "option '\(name)' cannot be '\(value)': expected \(expected)")
     }
 
+    /// A `MattingRequest` whose fields do not fit together, named by the service's option names.
+    static func request(_ error: RequestError) -> ServiceError {
+        let name = error.field == "outputs" ? "output" : error.field
+        return ServiceError(.badRequest, code: "conflicting_options", "option '\(name)': \(error.reason)")
+    }
+
+    /// What the pipeline refused or failed at, by the part at fault.
+    static func photo(_ error: PhotoError) -> ServiceError {
+        switch error {
+        case .request(let error): request(error)
+        case .photo(let error): image(error, role: "image")
+        case .background(let error): image(error, role: "background")
+        case .backgroundMissing: conflictingOptions("\(error)")
+        case .matting(let error): ServiceError(.internalServerError, code: "matting_failed", "matting failed: \(error)")
+        case .encoding(let error): ServiceError(.internalServerError, code: "encoding_failed", "\(error)")
+        }
+    }
+
     static func conflictingOptions(_ message: String) -> ServiceError {
         ServiceError(.badRequest, code: "conflicting_options", message)
     }
