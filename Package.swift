@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Matting", targets: ["Matting"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "MattingIO", targets: ["MattingIO"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,12 +44,15 @@ let package = Package(
         .target(name: "Inference", swiftSettings: native),
         /// Image buffers, codecs (JPEG, PNG, WebP), EXIF orientation.
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib"], swiftSettings: native),
-        /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs
-        /// (files, standard input, URLs through libcurl).
-        .target(name: "Matting", dependencies: ["Inference", "Imaging", "CCurl"], swiftSettings: native),
+        /// The matting pipeline: pre-processing, networks, fusion, refinement, compositing, and the one
+        /// request type every front door runs (`MattingRequest`).
+        .target(name: "Matting", dependencies: ["Inference", "Imaging"], swiftSettings: native),
+        /// What the front doors share around the library: gathering inputs (files, folders, standard input,
+        /// URLs through libcurl, with the address policy), naming outputs and writing them atomically.
+        .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl"], swiftSettings: native),
         /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.
         .target(name: "Service", dependencies: [
-            "Matting", "Imaging",
+            "Matting", "MattingIO", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -57,7 +61,7 @@ let package = Package(
         ], swiftSettings: native),
         /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`).
         .executableTarget(name: "MatteCommand", dependencies: [
-            "Matting", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Matting", "MattingIO", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
@@ -68,9 +72,12 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
-        .testTarget(name: "MatteCommandTests", dependencies: ["MatteCommand"], swiftSettings: native),
+        /// Helpers for the test targets: temporary folders, a small HTTP server on loopback.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "MattingIOTests", dependencies: ["MattingIO", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "MatteCommandTests", dependencies: ["MatteCommand", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Matting", "Imaging",
+            "Service", "Matting", "MattingIO", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Matting
+import MattingIO
 
 extension MatteCommand {
     /// Processes every input: read, decode, matte, encode, write. Returns how many inputs failed; throws

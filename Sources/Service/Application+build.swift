@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import Matting
+import MattingIO
 import NIOCore
 
 /// What the routes share: settings, inference slots, models and metrics.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Matting
+import MattingIO
+import TestSupport
 import Testing
 @testable import MatteCommand
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Imaging
 import Matting
+import MattingIO
 import NIOCore
 import Service
 import Testing

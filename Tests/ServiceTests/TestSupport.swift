@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Imaging
 @testable import Matting
+import MattingIO
 import NIOCore
 import Service
 import Testing

@@ -3,6 +3,7 @@ import Hummingbird
 import Imaging
 import Logging
 import Matting
+import MattingIO
 import NIOCore
 
 /// A request the service refuses or cannot answer, with the HTTP status, a stable machine-readable `code`

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Matting
+import MattingIO
 import NIOCore
 
 /// `POST /v1/matte`: a photo in, the cut-out (or matte, or composite) out. See `MatteOptions` for the

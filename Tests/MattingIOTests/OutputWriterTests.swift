@@ -1,5 +1,7 @@
 import Foundation
-@testable import Matting
+import Matting
+@testable import MattingIO
+import TestSupport
 import Testing
 
 @Suite struct OutputWriterTests {

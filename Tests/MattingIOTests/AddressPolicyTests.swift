@@ -1,5 +1,7 @@
 import Foundation
 import Matting
+import MattingIO
+import TestSupport
 import Testing
 
 /// The address policy against the IANA special-purpose address registries (IPv4 and IPv6, as of 2025)

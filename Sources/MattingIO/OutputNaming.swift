@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Matting
 
 /// The names of one input's files: `<name>_<output>.<extension>` for each encoded output of its
 /// request (`<name>_alpha.png`, `<name>_cutout.webp`, `<name>_composite.jpg`, ...).

@@ -1,5 +1,7 @@
 import Foundation
 import Matting
+import MattingIO
+import TestSupport
 import Testing
 
 /// Runs `URLFetcher` against a server on 127.0.0.1 started by the test.

@@ -7,8 +7,8 @@ import Darwin
 
 /// A minimal HTTP/1.1 server on 127.0.0.1 for tests: one thread accepts, one thread per connection
 /// reads the request head, answers through `handler`, and closes the connection.
-final class LocalHTTPServer: @unchecked Sendable {
-    enum Response: Sendable {
+public final class LocalHTTPServer: @unchecked Sendable {
+    public enum Response: Sendable {
         /// Status, extra headers, body; Content-Length is added.
         case reply(Int, headers: [(String, String)] = [], body: [UInt8] = [])
         /// 200 with no Content-Length: the body ends when the connection closes.
@@ -17,14 +17,14 @@ final class LocalHTTPServer: @unchecked Sendable {
         case silence(seconds: Double)
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let handler: @Sendable (String) -> Response
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Listens on an ephemeral port; `handler` maps a request path to the response.
-    init(handler: @escaping @Sendable (String) -> Response) throws {
+    public init(handler: @escaping @Sendable (String) -> Response) throws {
         self.handler = handler
         #if canImport(Glibc)
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -60,7 +60,7 @@ final class LocalHTTPServer: @unchecked Sendable {
     }
 
     /// Stops accepting; connections being answered finish on their own.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }

@@ -1,5 +1,7 @@
 import Foundation
 import Matting
+import MattingIO
+import TestSupport
 import Testing
 
 @Suite struct OutputNamingTests {
