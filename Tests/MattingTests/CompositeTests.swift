@@ -90,7 +90,7 @@ import Testing
         let person = Self.cutout(width: width, height: height, alpha: { x, y in inside(x, y) ? 255 : 0 },
                                  colour: { x, y in inside(x, y) ? [255, 0, 0] : [128, 128, 128] })
         let estimate = Image(width: width, height: height, channels: 3, filling: 128)
-        let matte = Matte(alpha: Image(width: width, height: height, channels: 1), cutout: person, background: estimate,
+        let matte = Matte(alpha: Image(width: width, height: height, channels: 1), cutout: person, backgroundEstimate: estimate,
                           timings: StageTimings())
         let composite = Composite.make(matte, over: .blur(radius: 12))
         for y in 0..<height {

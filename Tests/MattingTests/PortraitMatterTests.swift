@@ -19,8 +19,8 @@ import Imaging
         #expect(matte.alpha.width == 512 && matte.alpha.height == 512 && matte.alpha.channels == 1)
         #expect(matte.cutout.channels == 4)
         // Only best mode estimates the background.
-        #expect((matte.background != nil) == (mode == .best))
-        if let background = matte.background { #expect(background.width == 512 && background.channels == 3) }
+        #expect((matte.backgroundEstimate != nil) == (mode == .best))
+        if let background = matte.backgroundEstimate { #expect(background.width == 512 && background.channels == 3) }
         let face = Self.mean(matte.alpha, x: 190..<260, y: 90..<150)
         let suit = Self.mean(matte.alpha, x: 60..<250, y: 300..<480)
         let shuttle = Self.mean(matte.alpha, x: 370..<450, y: 10..<260)

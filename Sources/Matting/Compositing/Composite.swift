@@ -19,10 +19,10 @@ public enum Backdrop: Sendable, Equatable {
 /// values: `out = (foreground * alpha + background * (255 - alpha)) / 255`, rounded to nearest.
 public enum Composite {
     /// An RGB image of the matte's cut-out over `backdrop`, the size of the photo. A blurred backdrop
-    /// blurs `matte.background` (the estimate of what lies behind the person) when the matte has one.
+    /// blurs `matte.backgroundEstimate` (the estimate of what lies behind the person) when the matte has one.
     /// Rows are split over `threads`.
     public static func make(_ matte: Matte, over backdrop: Backdrop, threads: Int = 1) -> Image {
-        make(cutout: matte.cutout, backgroundEstimate: matte.background, over: backdrop, threads: threads)
+        make(cutout: matte.cutout, backgroundEstimate: matte.backgroundEstimate, over: backdrop, threads: threads)
     }
 
     /// An RGB image of `cutout` (RGBA, straight alpha) over `backdrop`, the size of `cutout`.

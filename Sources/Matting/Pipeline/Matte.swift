@@ -19,8 +19,9 @@ public struct Matte: Sendable {
     public var cutout: Image
     /// RGB estimate of what lies behind the person (the photo's background with the person removed),
     /// same size as the photo; nil when the mode does not estimate it. Composites blur this, not the
-    /// photo, so the person does not bleed into a blurred backdrop.
-    public var background: Image? = nil
+    /// photo, so the person does not bleed into a blurred backdrop. (Not the new background a composite
+    /// is laid over: that is the request's `background`, a `Backdrop`.)
+    public var backgroundEstimate: Image? = nil
     public var timings: StageTimings
 }
 

@@ -119,7 +119,7 @@ public final class PortraitMatter: PortraitMatting {
         case .best:
             let refined = MatteRefinement(threads: threads).refine(photo: opaque, coarse: coarse)
             timings.stages += refined.stages
-            matte = Matte(alpha: refined.alpha, cutout: refined.cutout, background: refined.background,
+            matte = Matte(alpha: refined.alpha, cutout: refined.cutout, backgroundEstimate: refined.background,
                           timings: timings)
         }
         matte.timings.postprocess = clock.now - start
