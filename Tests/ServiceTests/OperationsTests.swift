@@ -70,20 +70,64 @@ import Testing
                 #"matte_http_requests_total{route="unmatched",method="GET",status="404"} 1"#,
                 #"matte_http_request_duration_seconds_count{route="/v1/matte"} 2"#,
                 #"matte_http_request_duration_seconds_bucket{route="/v1/matte",le="+Inf"} 2"#,
-                "matte_http_requests_in_flight 1",
-                "matte_inference_running 0",
-                "matte_inference_queue_depth 0",
-                "matte_inference_slots 2",
-                "matte_inference_queue_capacity 4",
+                #"matte_http_request_duration_seconds_bucket{route="/v1/matte",le="60.0"} 2"#,
+                // swift-prometheus writes gauges as floating-point numbers.
+                "matte_http_requests_in_flight 1.0",
+                "matte_inference_running 0.0",
+                "matte_inference_queue_depth 0.0",
+                "matte_inference_slots 2.0",
+                "matte_inference_queue_capacity 4.0",
                 "matte_inference_rejected_total 0",
-                "matte_models_ready 1",
+                "matte_models_ready 1.0",
+                "# TYPE matte_http_requests_total counter",
                 "# TYPE matte_http_request_duration_seconds histogram",
+                "# TYPE matte_inference_rejected_total counter",
+                "# HELP matte_http_requests_in_flight HTTP requests being answered now.",
             ] {
                 #expect(text.contains(line + "\n"), "metrics lack: \(line)")
             }
+            let bounds = text.split(separator: "\n").filter { $0.hasPrefix(#"matte_http_request_duration_seconds_bucket{route="/healthz""#) }
+                .compactMap { $0.split(separator: "le=\"").last?.split(separator: "\"").first.map(String.init) }
+            #expect(bounds == ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1.0", "2.5", "5.0", "10.0", "30.0",
+                               "60.0", "+Inf"])
             #expect(!text.contains("12345"), "raw paths must not become labels")
         }
     }
+
+    /// Each app counts its own requests, although tests run several in one process.
+    @Test func metricsAreKeptPerService() async throws {
+        let (first, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        let (second, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        try await first.test(.router) { client in
+            _ = try await client.execute(uri: "/healthz", method: .get)
+            _ = try await client.execute(uri: "/healthz", method: .get)
+        }
+        try await second.test(.router) { client in
+            _ = try await client.execute(uri: "/healthz", method: .get)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains(#"matte_http_requests_total{route="/healthz",method="GET",status="200"} 1"# + "\n"))
+        }
+    }
+
+    #if os(Linux)
+    @Test func metricsIncludeTheProcess() async throws {
+        let (app, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.router) { client in
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            func value(_ name: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+            }
+            #expect(text.contains("# TYPE process_cpu_seconds_total counter\n"))
+            for name in ["process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+                         "process_max_fds", "process_start_time_seconds"] {
+                #expect(text.contains("# TYPE \(name) gauge\n"), "\(name) is not a gauge")
+                #expect((value(name) ?? 0) > 0, "\(name) is missing or zero")
+            }
+            #expect(value("process_cpu_seconds_total") != nil)
+            #expect((value("process_max_fds") ?? 0) >= (value("process_open_fds") ?? .infinity))
+        }
+    }
+    #endif
 
     @Test func pageIsServed() async throws {
         let (app, _) = try TestApp.make(TestApp.configuration(), models: ModelStore(ready: EllipseMatter()))

@@ -9,12 +9,10 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         registry.requestStarted()
         func finish(_ status: HTTPResponse.Status) {
-            let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             // Hummingbird names unmatched requests by its not-found handler; routes all start with "/".
             let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
             registry.requestFinished(route: route, method: request.method.rawValue,
-                                     status: status.code, seconds: seconds)
+                                     status: status.code, duration: ContinuousClock.now - start)
         }
         do {
             let response = try await next(request, context)

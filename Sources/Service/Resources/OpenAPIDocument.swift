@@ -54,7 +54,7 @@ paths:
           $ref: "#/components/responses/Error"
   /metrics:
     get:
-      summary: Prometheus metrics (requests by route and status, latency histogram, in-flight, queue depth, rejected).
+      summary: Prometheus metrics (requests by route and status, latency histogram, in-flight, queue depth, rejected; the process's memory, CPU time and file descriptors).
       responses:
         "200":
           description: Prometheus text exposition format 0.0.4.
