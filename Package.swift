@@ -61,9 +61,13 @@ let package = Package(
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
-        .executableTarget(name: "InferenceBenchmark", dependencies: ["Inference"], swiftSettings: native),
+        .executableTarget(name: "InferenceBenchmark", dependencies: [
+            "Inference", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: native),
         /// Trimap-based matte quality on the alphamatting.com set (scripts/quality-benchmark).
-        .executableTarget(name: "QualityBenchmark", dependencies: ["Matting", "Imaging"], swiftSettings: native),
+        .executableTarget(name: "QualityBenchmark", dependencies: [
+            "Matting", "Imaging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: native),
 
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
