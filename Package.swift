@@ -46,7 +46,9 @@ let package = Package(
         /// The matting pipeline: pre-processing, networks, upsampling and refinement, cut-outs, inputs
         /// (files, standard input, URLs through libcurl).
         .target(name: "Matting", dependencies: ["Inference", "Imaging", "CCurl"], swiftSettings: native),
-        /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.
+        /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`. The page and
+        /// the OpenAPI document are resources: SwiftPM copies them into `matte_Service.resources` beside the
+        /// executables, where `Bundle.module` finds them (keep that folder with the binary when copying it).
         .target(name: "Service", dependencies: [
             "Matting", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -54,7 +56,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-        ], swiftSettings: native),
+        ], resources: [.copy("Resources/index.html"), .copy("Resources/openapi.yaml")], swiftSettings: native),
         /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`).
         .executableTarget(name: "MatteCommand", dependencies: [
             "Matting", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -95,6 +95,8 @@ import Testing
             for piece in ["<html", "/v1/matte", "type=\"file\"", "Download"] {
                 #expect(page.contains(piece), "page lacks \(piece)")
             }
+            #expect(page == WebPage.html, "the page is the resource index.html as it is")
+            #expect(page.hasPrefix("<!doctype html>") && page.hasSuffix("</html>\n"))
         }
     }
 
