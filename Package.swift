@@ -53,7 +53,9 @@ let package = Package(
         /// What the front doors share around the library: gathering inputs (files, folders, standard input,
         /// URLs through libcurl, with the address policy), naming outputs and writing them atomically.
         .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl"], swiftSettings: native),
-        /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`.
+        /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`. The page and
+        /// the OpenAPI document are resources: SwiftPM copies them into `matte_Service.resources` beside the
+        /// executables, where `Bundle.module` finds them (keep that folder with the binary when copying it).
         .target(name: "Service", dependencies: [
             "Matting", "MattingIO", "Imaging",
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -63,16 +65,20 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ], swiftSettings: native),
+        ], resources: [.copy("Resources/index.html"), .copy("Resources/openapi.yaml")], swiftSettings: native),
         /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`).
         .executableTarget(name: "MatteCommand", dependencies: [
             "Matting", "MattingIO", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
-        .executableTarget(name: "InferenceBenchmark", dependencies: ["Inference"], swiftSettings: native),
+        .executableTarget(name: "InferenceBenchmark", dependencies: [
+            "Inference", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: native),
         /// Trimap-based matte quality on the alphamatting.com set (scripts/quality-benchmark).
-        .executableTarget(name: "QualityBenchmark", dependencies: ["Matting", "Imaging"], swiftSettings: native),
+        .executableTarget(name: "QualityBenchmark", dependencies: [
+            "Matting", "Imaging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: native),
 
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),

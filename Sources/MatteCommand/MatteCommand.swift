@@ -119,7 +119,11 @@ struct MatteCommand: AsyncParsableCommand {
     @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, composite, encode, write) in ms.")
     var timings = false
 
+    @Flag(help: "Print the version, the commit of this build when known, and the model files with the first 8 hex digits of their sha256; then exit.")
+    var version = false
+
     func validate() throws {
+        if version { return }
         guard maxDownloadBytes > 0 else { throw ValidationError("--max-download-bytes must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         guard !outputDirectory.isEmpty else { throw ValidationError("--output-dir must not be empty") }
@@ -165,6 +169,10 @@ struct MatteCommand: AsyncParsableCommand {
 
     /// Runs the batch; any failed input makes the exit status 1.
     func run(console: Console, standardInput: FileHandle) throws {
+        if version {
+            console.writeOutput(BuildInfo(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory).text)
+            return
+        }
         if try runBatch(console: console, standardInput: standardInput) > 0 { throw ExitCode.failure }
     }
 }

@@ -10,7 +10,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the matting API and web page over HTTP.",
         discussion: """
             ROUTES: GET / (web page), POST /v1/matte (the API, described at GET /openapi.yaml), \
-            GET /healthz (alive), GET /readyz (models loaded), GET /metrics (Prometheus).
+            GET /healthz (alive; the version, commit and model digests), GET /readyz (models loaded), \
+            GET /metrics (Prometheus).
 
             LOAD: at most --slots images are matted at once and --queue more wait; beyond that requests \
             get 503 with Retry-After at once. Request bodies over --max-body-bytes and images over \
@@ -60,6 +61,10 @@ struct Serve: AsyncParsableCommand {
                                valueName: "dir"))
     var modelDirectory: String?
 
+    /// The root command. Options it declares as well (`--version`, `--models`) are parsed into it wherever
+    /// they stand, after `serve` too.
+    @ParentCommand var parent: MatteCommand
+
     /// The configuration from options, then `environment`, then defaults.
     func serviceConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfiguration {
         var configuration = ServiceConfiguration()
@@ -98,16 +103,26 @@ struct Serve: AsyncParsableCommand {
             default: throw ValidationError("MATTE_ALLOW_URL_FETCH must be 1/true/yes or 0/false/no, not '\(text)'")
             }
         }
-        if let modelDirectory { configuration.modelDirectory = modelDirectory }
+        if let modelDirectory = modelDirectory ?? parent.modelDirectory { configuration.modelDirectory = modelDirectory }
         if let problem = configuration.problems.first { throw ValidationError(problem) }
         return configuration
     }
 
     func validate() throws {
+        if parent.version { return }
         _ = try serviceConfiguration()
     }
 
+    /// The `--version` text: this build and the models the service would load.
+    func versionText() -> String {
+        BuildInfo(modelDirectory: modelDirectory ?? parent.modelDirectory ?? ModelFiles.defaultDirectory).text
+    }
+
     func run() async throws {
+        if parent.version {
+            FileHandle.standardOutput.write(Data(versionText().utf8))
+            return
+        }
         let configuration = try serviceConfiguration()
         try await serve(configuration) { port in
             let line = "matte: serving http://\(configuration.host):\(port)/ (\(configuration.slots) slots, queue \(configuration.queue))\n"

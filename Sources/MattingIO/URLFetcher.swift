@@ -61,6 +61,12 @@ public enum FetchError: Error, Equatable, CustomStringConvertible {
 ///   and for every address a name resolves to, passes through an open-socket callback that checks the
 ///   actual IP address about to be connected to against `AddressPolicy`. Checking there, not before curl
 ///   resolves the name itself, leaves no gap for a DNS answer that changes between check and use.
+///
+/// Why libcurl with a hand-written check rather than an HTTP client package: none of the Swift clients at
+/// hand (AsyncHTTPClient, URLSession on Linux) lets a caller veto the address of each connection it opens,
+/// redirects included, so a check before the request could be bypassed by DNS rebinding; libcurl's
+/// open-socket callback is that veto, and `URLFetcherTests` and the service's URL tests exercise it with
+/// loopback, private, link-local and metadata addresses and with redirects to them.
 public struct URLFetcher: Sendable {
     public var maxBytes: Int
     public var maxRedirects: Int

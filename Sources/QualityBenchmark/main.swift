@@ -9,20 +9,177 @@
 //   photo         a 1920x1080 photo decoded, matted and encoded by us, beside rembg's times on it
 //   sheet         the contact sheet OUTPUT_DIR/contact-sheet.png (see ContactSheet)
 //
-// Usage: matte-quality DATA_DIR [--references DIR] [--parts trimap-based,trimap-free,photo,sheet]
-//                      [--images GT01,GT02] [--trimaps trimap1,trimap2] [--threads 2] [--runs 5]
-//                      [--output results/quality] [--models DIR] [--samples DIR]
-//                      [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]
-//                      [--preconditioner aggregation|multigrid|jacobi] [--coarse-to-fine] [--scale F] [--verbose]
-//
 // DATA_DIR holds GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png. The references
 // folder holds PyMatting's alphas (GTnn_trimapK.f32: raw little-endian float32, row-major, the image's
 // size; times.json: {"GTnn_trimapK": seconds}), composites/ (quality_inputs.py) and rembg/
 // (quality_rembg.py). Without references only the trimap-based part runs, ours alone. Results go to
 // OUTPUT_DIR: quality.json (every row of every part) and contact-sheet.png.
+import ArgumentParser
 import Foundation
 import Imaging
 import Matting
+
+struct QualityBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matte-quality",
+        abstract: "Matte quality on the alphamatting.com training set (the measuring side of scripts/quality-benchmark).",
+        discussion: """
+            Without --references only the trimap-based part runs (ours alone); scripts/quality-benchmark \
+            builds the references and runs every part. Lists are comma-separated.
+            """)
+
+    @Argument(help: ArgumentHelp("Folder of GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png.",
+                                 valueName: "data-dir"))
+    var dataDirectory: String
+
+    @Option(name: .customLong("references"),
+            help: ArgumentHelp("Folder of the peers' results (scripts/quality-benchmark writes it).", valueName: "dir"))
+    var referenceDirectory: String?
+
+    @Option(help: ArgumentHelp("Parts to run, in this order: \(Part.allCases.map(\.rawValue).joined(separator: ",")) "
+                               + "(default: all of them with --references, else trimap-based).", valueName: "list"))
+    var parts: String?
+
+    @Option(help: ArgumentHelp("Images of the set (default: GT01 to GT20).", valueName: "list"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Trimaps of each image for the trimap-based part (or generated: the true alpha thresholded and banded).", valueName: "list"))
+    var trimaps = "trimap1,trimap2"
+
+    @Option(help: ArgumentHelp("Images whose first composite goes on the contact sheet: hair, long hair, fur.",
+                               valueName: "list"))
+    var sheetImages = "GT04,GT08,GT16"
+
+    @Option(help: "Cores for the solver and the pipeline.")
+    var threads = 2
+
+    @Option(help: "Runs of the 1920x1080 photo.")
+    var runs = 5
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("Folder for quality.json and contact-sheet.png.", valueName: "dir"))
+    var outputDirectory = "results/quality"
+
+    @Option(name: .customLong("models"), help: ArgumentHelp("Folder of the model files.", valueName: "dir"))
+    var modelDirectory = ModelFiles.defaultDirectory
+
+    @Option(name: .customLong("samples"), help: ArgumentHelp("Folder of the sample portraits.", valueName: "dir"))
+    var samplesDirectory = ModelFiles.samplesDirectory
+
+    @Option(help: "Regularisation of the matting Laplacian.")
+    var epsilon = ClosedFormMatting().epsilon
+
+    @Option(help: "Relative residual at which conjugate gradients stop.")
+    var tolerance = ClosedFormMatting().relativeTolerance
+
+    @Option(help: "Most conjugate-gradient iterations.")
+    var iterations = ClosedFormMatting().maximumIterations
+
+    @Option(help: ArgumentHelp("Preconditioner of the solver.", valueName: "name"))
+    var preconditioner = ClosedFormMatting().preconditioner
+
+    @Flag(help: "Solve at half size first, then refine at full size (about 40% faster, errors 1 to 3% higher).")
+    var coarseToFine = false
+
+    @Option(help: ArgumentHelp("Scale the trimap-based part's images, alphas and trimaps by this factor (no PyMatting beside ours then).", valueName: "factor"))
+    var scale: Double = 1
+
+    @Flag(help: "Print the solver's times and residual for each image.")
+    var verbose = false
+
+    /// A comma-separated list.
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map(String.init)
+    }
+
+    /// `--parts`, checked, or nil when not given.
+    func chosenParts() throws(ValidationError) -> [Part]? {
+        guard let parts else { return nil }
+        return try Self.list(parts).map { name throws(ValidationError) in
+            guard let part = Part(rawValue: name) else {
+                throw ValidationError("unknown part \(name) (\(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return part
+        }
+    }
+
+    func validate() throws {
+        _ = try chosenParts()
+        guard threads > 0 else { throw ValidationError("--threads needs a positive number") }
+        guard runs > 0 else { throw ValidationError("--runs needs a positive number") }
+        guard epsilon > 0 else { throw ValidationError("--epsilon needs a positive number") }
+        guard tolerance > 0 else { throw ValidationError("--tolerance needs a positive number") }
+        guard iterations > 0 else { throw ValidationError("--iterations needs a positive number") }
+        guard scale > 0 else { throw ValidationError("--scale needs a positive number") }
+    }
+
+    /// The options the parts read.
+    func options() throws -> Options {
+        var options = Options()
+        options.dataDirectory = dataDirectory
+        options.referenceDirectory = referenceDirectory
+        options.parts = try chosenParts()
+        options.trimaps = Self.list(trimaps)
+        if let images { options.images = Self.list(images) }
+        options.sheetImages = Self.list(sheetImages)
+        options.solver = ClosedFormMatting(epsilon: epsilon, relativeTolerance: tolerance, maximumIterations: iterations,
+                                           preconditioner: preconditioner, threads: threads, coarseToFine: coarseToFine)
+        options.runs = runs
+        options.outputDirectory = outputDirectory
+        options.modelDirectory = modelDirectory
+        options.samplesDirectory = samplesDirectory
+        options.verbose = verbose
+        options.scale = scale
+        return options
+    }
+
+    func run() throws {
+        let options = try options()
+        let parts = options.parts ?? (options.referenceDirectory == nil ? [.trimapBased] : Part.allCases)
+        do {
+            try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            fail("cannot create \(options.outputDirectory): \(error)")
+        }
+
+        var results = Results()
+        // The networks load once, and only for the parts that run them.
+        let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased } ? nil : {
+            do {
+                return try PortraitMatter(modelDirectory: options.modelDirectory, threads: options.solver.threads)
+            } catch {
+                fail("\(error)")
+            }
+        }()
+        func matter() -> PortraitMatter { sharedMatter! }
+        func references(for part: Part) -> String {
+            guard let directory = options.referenceDirectory else {
+                fail("the \(part.rawValue) part needs --references (scripts/quality-benchmark builds them)")
+            }
+            return directory
+        }
+
+        for part in parts {
+            switch part {
+            case .trimapBased:
+                results.trimapBased = runTrimapBased(options)
+            case .trimapFree:
+                results.trimapFree = runTrimapFree(options, matter: matter(), references: references(for: part))
+            case .photo:
+                results.photo = runPhotoTiming(options, matter: matter(), references: references(for: part))
+            case .sheet:
+                let directory = references(for: part)
+                let path = options.outputDirectory + "/contact-sheet.png"
+                let entries = ContactSheet.entries(samples: options.samplesDirectory, references: directory,
+                                                   compositeImages: options.sheetImages)
+                ContactSheet.write(entries, matter: matter(), references: directory, to: path)
+                print("\nContact sheet: \(path). Per row: photo | ours: alpha, over a checkerboard, over a colour | "
+                      + "rembg with alpha matting: the same. Rows: \(entries.map(\.label).joined(separator: ", ")) "
+                      + "(portraits in person mode, composites in any-subject mode).")
+            }
+        }
+        writeJSON(results, to: options.outputDirectory + "/quality.json")
+    }
+}
 
 enum Part: String, CaseIterable {
     case trimapBased = "trimap-based"
@@ -31,6 +188,7 @@ enum Part: String, CaseIterable {
     case sheet
 }
 
+/// The settings every part reads.
 struct Options {
     var dataDirectory = ""
     var referenceDirectory: String?
@@ -48,79 +206,6 @@ struct Options {
     var scale: Double = 1
 }
 
-func parseOptions() -> Options {
-    var options = Options()
-    var arguments = Array(CommandLine.arguments.dropFirst())
-    func value(_ name: String) -> String {
-        guard !arguments.isEmpty else { fail("\(name) needs a value") }
-        return arguments.removeFirst()
-    }
-    func list(_ name: String) -> [String] { value(name).split(separator: ",").map(String.init) }
-    var positional: [String] = []
-    while !arguments.isEmpty {
-        let argument = arguments.removeFirst()
-        switch argument {
-        case "--references": options.referenceDirectory = value(argument)
-        case "--parts":
-            options.parts = list(argument).map { name in
-                guard let part = Part(rawValue: name) else {
-                    fail("unknown part \(name) (\(Part.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                return part
-            }
-        case "--trimaps": options.trimaps = list(argument)
-        case "--images": options.images = list(argument)
-        case "--sheet-images": options.sheetImages = list(argument)
-        case "--threads":
-            guard let threads = Int(value(argument)), threads > 0 else { fail("--threads needs a positive number") }
-            options.solver.threads = threads
-        case "--runs":
-            guard let runs = Int(value(argument)), runs > 0 else { fail("--runs needs a positive number") }
-            options.runs = runs
-        case "--output": options.outputDirectory = value(argument)
-        case "--models": options.modelDirectory = value(argument)
-        case "--samples": options.samplesDirectory = value(argument)
-        case "--epsilon":
-            guard let epsilon = Double(value(argument)), epsilon > 0 else { fail("--epsilon needs a positive number") }
-            options.solver.epsilon = epsilon
-        case "--tolerance":
-            guard let tolerance = Double(value(argument)), tolerance > 0 else { fail("--tolerance needs a positive number") }
-            options.solver.relativeTolerance = tolerance
-        case "--iterations":
-            guard let iterations = Int(value(argument)), iterations > 0 else { fail("--iterations needs a positive number") }
-            options.solver.maximumIterations = iterations
-        case "--preconditioner":
-            let name = value(argument)
-            guard let preconditioner = ClosedFormMatting.Preconditioner(rawValue: name) else {
-                fail("unknown preconditioner \(name) (aggregation, multigrid, jacobi)")
-            }
-            options.solver.preconditioner = preconditioner
-        case "--verbose": options.verbose = true
-        case "--coarse-to-fine": options.solver.coarseToFine = true
-        case "--scale":
-            guard let scale = Double(value(argument)), scale > 0 else { fail("--scale needs a positive number") }
-            options.scale = scale
-        case "-h", "--help":
-            print("""
-                usage: matte-quality DATA_DIR [--references DIR] [--parts trimap-based,trimap-free,photo,sheet]
-                       [--images GT01,...] [--trimaps trimap1,trimap2] [--sheet-images GT04,GT08,GT16]
-                       [--threads 2] [--runs 5] [--output results/quality] [--models DIR] [--samples DIR]
-                       [--epsilon 1e-8] [--tolerance 1e-4] [--iterations 300]
-                       [--preconditioner aggregation|multigrid|jacobi] [--coarse-to-fine] [--scale F] [--verbose]
-                Without --references only the trimap-based part runs (ours alone); scripts/quality-benchmark
-                builds the references and runs every part.
-                """)
-            exit(0)
-        default:
-            if argument.hasPrefix("-") { fail("unknown option \(argument)") }
-            positional.append(argument)
-        }
-    }
-    guard positional.count == 1 else { fail("usage: matte-quality DATA_DIR [options] (--help)") }
-    options.dataDirectory = positional[0]
-    return options
-}
-
 /// Every row of every part that ran, as OUTPUT_DIR/quality.json holds them.
 struct Results: Codable {
     var trimapBased: [TrimapBasedRow] = []
@@ -128,48 +213,6 @@ struct Results: Codable {
     var photo: [PhotoTimingRow] = []
 }
 
-let options = parseOptions()
-let parts = options.parts ?? (options.referenceDirectory == nil ? [.trimapBased] : Part.allCases)
-do {
-    try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
-} catch {
-    fail("cannot create \(options.outputDirectory): \(error)")
-}
+extension ClosedFormMatting.Preconditioner: ExpressibleByArgument {}
 
-var results = Results()
-// The networks load once, and only for the parts that run them.
-let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased } ? nil : {
-    do {
-        return try PortraitMatter(modelDirectory: options.modelDirectory, threads: options.solver.threads)
-    } catch {
-        fail("\(error)")
-    }
-}()
-func matter() -> PortraitMatter { sharedMatter! }
-func references(for part: Part) -> String {
-    guard let directory = options.referenceDirectory else {
-        fail("the \(part.rawValue) part needs --references (scripts/quality-benchmark builds them)")
-    }
-    return directory
-}
-
-for part in parts {
-    switch part {
-    case .trimapBased:
-        results.trimapBased = runTrimapBased(options)
-    case .trimapFree:
-        results.trimapFree = runTrimapFree(options, matter: matter(), references: references(for: part))
-    case .photo:
-        results.photo = runPhotoTiming(options, matter: matter(), references: references(for: part))
-    case .sheet:
-        let directory = references(for: part)
-        let path = options.outputDirectory + "/contact-sheet.png"
-        let entries = ContactSheet.entries(samples: options.samplesDirectory, references: directory,
-                                           compositeImages: options.sheetImages)
-        ContactSheet.write(entries, matter: matter(), references: directory, to: path)
-        print("\nContact sheet: \(path). Per row: photo | ours: alpha, over a checkerboard, over a colour | "
-              + "rembg with alpha matting: the same. Rows: \(entries.map(\.label).joined(separator: ", ")) "
-              + "(portraits in person mode, composites in any-subject mode).")
-    }
-}
-writeJSON(results, to: options.outputDirectory + "/quality.json")
+QualityBenchmark.main()

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Matting
 import MattingIO
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// What the routes share: settings, inference slots, models and metrics.
@@ -12,6 +13,7 @@ public final class ServiceState: Sendable {
     public let models: ModelStore
     public let metrics: MetricsRegistry
     let fetcher: URLFetcher
+    private let buildInfoCache = NIOLockedValueBox<BuildInfo?>(nil)
 
     /// - Parameter fetcher: for the `url` option; by default one that refuses addresses other than public
     ///   unicast ones (tests pass one that does not, to reach a server on loopback).
@@ -23,6 +25,17 @@ public final class ServiceState: Sendable {
         self.metrics = MetricsRegistry()
         self.fetcher = fetcher ?? URLFetcher(maxBytes: configuration.maxDownloadBytes,
                                              timeout: min(30, configuration.requestTimeout), checksAddresses: true)
+    }
+
+    /// This build and the digests of the model files in the configured folder, for `/healthz`: read on
+    /// first use (a few milliseconds), then kept.
+    public var buildInfo: BuildInfo {
+        buildInfoCache.withLockedValue { cached in
+            if let cached { return cached }
+            let info = BuildInfo(modelDirectory: configuration.modelDirectory)
+            cached = info
+            return info
+        }
     }
 }
 
@@ -68,7 +81,7 @@ public func serve(_ configuration: ServiceConfiguration,
 /// | --- | --- |
 /// | `GET /` | the web page |
 /// | `GET /openapi.yaml` | the API description |
-/// | `GET /healthz` | 200 while the process is up |
+/// | `GET /healthz` | 200 while the process is up, with the version, commit and model digests |
 /// | `GET /readyz` | 200 when the models are loaded, else 503 |
 /// | `GET /metrics` | Prometheus text |
 /// | `POST /v1/matte` | the matting API (`MatteController`) |

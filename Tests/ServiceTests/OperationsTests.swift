@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Matting
 import NIOCore
 @testable import Service
 import Testing
@@ -26,6 +27,38 @@ import Testing
             let matte = try await client.matte(try Samples.png())
             #expect(matte.status == .serviceUnavailable)
             #expect(try matte.errorBody().code == "not_ready")
+        }
+    }
+
+    /// `/healthz` names this build and the model files in the configured folder, as `matte --version` does.
+    @Test func healthzCarriesVersionAndModels() async throws {
+        let folder = NSTemporaryDirectory() + "/matte-healthz-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: folder + "/" + ModelFiles.u2netp))
+        let configuration = TestApp.configuration { $0.modelDirectory = folder }
+        let (app, _) = try TestApp.make(configuration, models: ModelStore(ready: EllipseMatter()))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+            struct Health: Decodable {
+                struct Model: Decodable, Equatable {
+                    var file: String
+                    var sha256: String
+                }
+                var status: String
+                var version: String
+                var commit: String
+                var models: [Model]
+            }
+            let health = try JSONDecoder().decode(Health.self, from: Data(response.bytes))
+            #expect(health.status == "alive")
+            #expect(health.version == BuildInfo.version)
+            #expect(!health.commit.isEmpty)
+            #expect(health.models == [Health.Model(file: ModelFiles.selfie, sha256: "missing"),
+                                      Health.Model(file: ModelFiles.u2netp, sha256: "ba7816bf")])
+            #expect(!String(buffer: response.body).contains(folder), "the folder stays private")
         }
     }
 
@@ -139,6 +172,8 @@ import Testing
             for piece in ["<html", "/v1/matte", "type=\"file\"", "Download"] {
                 #expect(page.contains(piece), "page lacks \(piece)")
             }
+            #expect(page == WebPage.html, "the page is the resource index.html as it is")
+            #expect(page.hasPrefix("<!doctype html>") && page.hasSuffix("</html>\n"))
         }
     }
 
