@@ -48,16 +48,19 @@ struct InferenceBenchmark: ParsableCommand {
         }
     }
 
-    func run() throws {
-        guard let data = FileManager.default.contents(atPath: modelPath) else { fail("cannot read \(modelPath)") }
-
-        let plan: ExecutionPlan
+    /// The plan alone outlives this: the file's bytes and the graph are freed once it is built, as in
+    /// `matte`, so the peak memory reported counts each weight once (see `ExecutionPlan`).
+    static func loadPlan(_ path: String) -> ExecutionPlan {
+        guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
         do {
-            let graph = try ModelReader.read([UInt8](data), name: modelPath)
-            plan = try ExecutionPlan(graph: graph)
+            return try ExecutionPlan(graph: ModelReader.read([UInt8](data), name: path))
         } catch {
-            fail("\(modelPath): \(error)")
+            fail("\(path): \(error)")
         }
+    }
+
+    func run() throws {
+        let plan = Self.loadPlan(modelPath)
 
         // A deterministic input in [0, 1].
         var generator = UInt32(12345)

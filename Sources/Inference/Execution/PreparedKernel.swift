@@ -88,9 +88,10 @@ enum PreparedKernel {
         }
     }
 
-    /// Runs the kernel. Buffers have the counts of the planned shapes; a convolution with several
-    /// `inputParts` takes the parts first (a part read through a resize or pooling: that operator's
-    /// input), then its weights and bias, then the residual if any.
+    /// Runs the kernel. Buffers have the counts of the planned shapes. A packed convolution takes
+    /// its input parts (a part read through a resize or pooling: that operator's input), then the
+    /// residual if any, and no weights or bias: it holds them packed. A reference convolution takes
+    /// its input, weights and bias.
     func run(inputs: [UnsafeBufferPointer<Float>], inputShapes: [[Int]],
              outputs: [UnsafeMutableBufferPointer<Float>], outputShapes: [[Int]], threads: Int,
              reference: Bool) {

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 
 /// Where model files live and how they are fetched.
 public enum ModelFiles {
@@ -21,6 +22,47 @@ public enum ModelFiles {
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["MATTE_SAMPLES"], !path.isEmpty { return path }
         return cacheDirectory + "/samples"
+    }
+
+    /// The graph in the model file at `path`, parsed by `parse` (a model reader).
+    ///
+    /// The file is read straight into one array, not into `Data` and then a copy of it, and that
+    /// array is freed when this returns, before a plan is built from the graph (the plan keeps
+    /// nothing of either: see `ExecutionPlan`). The file is not memory-mapped instead: the readers
+    /// decode every constant into floats of their own (float16 widened, OIHW reordered), so mapped
+    /// pages would serve the parsing only, and these bytes live no longer than that.
+    /// - Throws: `MattingError.modelMissing` when the file cannot be read, `MattingError.model` when
+    ///   `parse` refuses it.
+    static func graph(atPath path: String, parse: ([UInt8]) throws(ModelError) -> Graph) throws(MattingError) -> Graph {
+        guard let bytes = contents(atPath: path) else {
+            throw .modelMissing(path: path, fetchCommand: fetchCommand)
+        }
+        do {
+            return try parse(bytes)
+        } catch {
+            throw .model(path: path, error)
+        }
+    }
+
+    /// The bytes of the file at `path`, or nil when it cannot be opened or read whole.
+    static func contents(atPath path: String) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let size = Int(status.st_size)
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            while initialized < size {
+                let count = read(descriptor, buffer.baseAddress! + initialized, size - initialized)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                initialized += count
+            }
+            complete = initialized == size
+        }
+        return complete ? bytes : nil
     }
 
     public static let selfie = "selfie_segmentation.tflite"

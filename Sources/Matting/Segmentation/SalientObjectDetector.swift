@@ -25,14 +25,15 @@ public final class SalientObjectDetector: Sendable {
         }
     }
 
-    /// Loads `u2netp.onnx` from `directory`.
+    /// Loads `u2netp.onnx` from `directory`. Only the plan stays: the file's bytes are freed once
+    /// read, the graph once planned (`ExecutionPlan` says what the plan keeps of its constants).
     public convenience init(directory: String) throws {
         let path = directory + "/" + ModelFiles.u2netp
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MattingError.modelMissing(path: path, fetchCommand: ModelFiles.fetchCommand)
+        let graph = try ModelFiles.graph(atPath: path) { bytes throws(ModelError) in
+            try ModelReader.read(bytes, name: path)
         }
         do {
-            try self.init(graph: ModelReader.read([UInt8](data), name: path))
+            try self.init(graph: graph)
         } catch {
             throw MattingError.model(path: path, error)
         }

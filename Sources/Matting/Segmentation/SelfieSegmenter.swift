@@ -38,14 +38,13 @@ public final class SelfieSegmenter: Sendable {
         inputWidth = plan.inputShapes[0][2]
     }
 
-    /// Loads the model file from `directory`.
+    /// Loads the model file from `directory`. Only the plan stays: the file's bytes are freed once
+    /// read, the graph once planned (`ExecutionPlan` says what the plan keeps of its constants).
     public convenience init(directory: String, variant: Variant = .general) throws {
         let path = directory + "/" + variant.fileName
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MattingError.modelMissing(path: path, fetchCommand: ModelFiles.fetchCommand)
-        }
+        let graph = try ModelFiles.graph(atPath: path) { bytes throws(ModelError) in try TFLiteReader.read(bytes) }
         do {
-            try self.init(graph: TFLiteReader.read([UInt8](data)), variant: variant)
+            try self.init(graph: graph, variant: variant)
         } catch {
             throw MattingError.model(path: path, error)
         }

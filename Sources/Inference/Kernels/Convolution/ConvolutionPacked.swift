@@ -122,9 +122,11 @@ public final class PackedConvolution: Sendable {
         let narrow = outputsPerGroup <= 8 && PackedConvolution.segments(g).length >= 16
             && reduction >= 32 * outputsPerGroup
 
+        // The blocks first, then the packed arrays at their exact sizes: grown block by block they
+        // were copied at each growth and kept up to twice the capacity they need for the plan's
+        // lifetime.
         var blocks: [ColumnBlock] = []
-        var packed: [Float] = []
-        var packedBias: [Float] = []
+        var weightCount = 0, biasCount = 0
         for group in 0..<g.groups {
             var column = 0
             while column < outputsPerGroup {
@@ -133,27 +135,33 @@ public final class PackedConvolution: Sendable {
                 let block = ColumnBlock(shape: shape, inputChannel: group * inputsPerGroup,
                                         outputChannel: group * outputsPerGroup + column,
                                         channels: min(shape.width, remaining),
-                                        weightOffset: packed.count, biasOffset: packedBias.count)
+                                        weightOffset: weightCount, biasOffset: biasCount)
                 blocks.append(block)
-                let width = shape.width
-                var blockWeights = [Float](repeating: 0, count: reduction * width)
-                var blockBias = [Float](repeating: 0, count: width)
-                for j in 0..<block.channels {
-                    let output = block.outputChannel + j
-                    for k in 0..<reduction {
-                        blockWeights[k * width + j] = weights[output * reduction + k]
-                    }
-                    blockBias[j] = bias?[output] ?? 0
-                }
-                packed += blockWeights
-                packedBias += blockBias
+                weightCount += reduction * shape.width
+                biasCount += shape.width
                 column += block.channels
+            }
+        }
+        var packed = [Float](repeating: 0, count: weightCount)
+        var packedBias = [Float](repeating: 0, count: biasCount)
+        for block in blocks {
+            let width = block.shape.width
+            for j in 0..<block.channels {
+                let output = block.outputChannel + j
+                for k in 0..<reduction {
+                    packed[block.weightOffset + k * width + j] = weights[output * reduction + k]
+                }
+                packedBias[block.biasOffset + j] = bias?[output] ?? 0
             }
         }
         self.blocks = blocks
         packedWeights = packed
         self.packedBias = packedBias
     }
+
+    /// Floats of the packed weights and biases, zero padding included: what this convolution keeps
+    /// of its constants.
+    public var packedCount: Int { packedWeights.count + packedBias.count }
 
     /// How one kernel row of the general strategy splits into runs of consecutive input floats:
     /// all kernel columns at once when they touch (dilation 1, one group), else one run per column.
