@@ -101,9 +101,14 @@ struct MatteCommand: AsyncParsableCommand {
         """, valueName: "subject"))
     var subject: BranchFusion.Subject = .person
 
-    @Option(help: ArgumentHelp("Largest image accepted, in pixels (width x height); larger ones fail before decoding.",
+    @Option(name: .customLong("max-pixels"),
+            help: ArgumentHelp("Largest image accepted, in pixels (width x height); larger ones fail before decoding (default 50000000).",
                                valueName: "count"))
-    var maxPixels = 50_000_000
+    var maxPixelsOption: Int?
+
+    /// `--max-pixels`, or the request's default. The option stays optional so that `matte serve` can tell
+    /// a value given after `serve` (which the parser may hand to this, the root command) from none.
+    var maxPixels: Int { maxPixelsOption ?? MattingRequest().maxPixels }
 
     @Option(help: ArgumentHelp("Largest download accepted, in bytes.", valueName: "bytes"))
     var maxDownloadBytes = 50_000_000

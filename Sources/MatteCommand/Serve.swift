@@ -91,7 +91,7 @@ struct Serve: AsyncParsableCommand {
             configuration.maxBodyBytes = bytes
             configuration.maxDownloadBytes = bytes
         }
-        if let pixels = try integer(maxPixels, "MATTE_MAX_PIXELS") { configuration.maxPixels = pixels }
+        if let pixels = try integer(maxPixels ?? parent.maxPixelsOption, "MATTE_MAX_PIXELS") { configuration.maxPixels = pixels }
         if let timeout = try seconds(requestTimeout, "MATTE_REQUEST_TIMEOUT") { configuration.requestTimeout = timeout }
         if let timeout = try seconds(headerTimeout, "MATTE_HEADER_TIMEOUT") { configuration.headerTimeout = timeout }
         if allowURLFetch {

@@ -35,6 +35,9 @@ import Testing
         #expect(fromEnvironment.requestTimeout == 2.5 && fromEnvironment.headerTimeout == 4)
         #expect(fromEnvironment.allowURLFetch)
 
+        // Options shared with the root command count after `serve` too.
+        #expect(try configuration(["--max-pixels", "1234"]).maxPixels == 1234)
+
         let overridden = try configuration(["--port", "9100", "--slots", "1"], environment: environment)
         #expect(overridden.port == 9100)
         #expect(overridden.slots == 1 && overridden.queue == 7)

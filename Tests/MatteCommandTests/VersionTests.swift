@@ -1,5 +1,6 @@
 import Foundation
 import Matting
+import TestSupport
 import Testing
 @testable import MatteCommand
 
