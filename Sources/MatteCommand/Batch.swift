@@ -8,9 +8,8 @@ extension MatteCommand {
     /// Processes every input: read, decode, matte, encode, write. Returns how many inputs failed; throws
     /// `ExitCode.failure` when nothing can run at all (no samples, no models, no output folder).
     ///
-    /// Each input is one `MattingRequest` run through the library's stages (`decode`, `matte`, `encode`),
-    /// overlapped across inputs (`BatchPipeline`): the next input is read and decoded and the previous one
-    /// encoded and written while this one is matted.
+    /// Each input is one `MattingRequest` run by the library's `run`, on as many workers as there are cores
+    /// (`BatchPipeline`), reported in input order.
     func runBatch(console: Console, standardInput: FileHandle) throws -> Int {
         Self.keepFreedMemory()
         let arguments: [String]
@@ -45,10 +44,13 @@ extension MatteCommand {
         }
 
         let writer = OutputWriter(directory: outputDirectory)
+        // Two photos or more: a worker per core, one core each (see `BatchPipeline`); one photo: all cores.
+        let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let workers = max(1, min(cores, items.count))
         let matter: PortraitMatter
         do {
             matter = try PortraitMatter(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory,
-                                        threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+                                        threads: max(1, cores / workers))
             try writer.createDirectory()
         } catch {
             console.writeError("matte: \(error)\n")
@@ -59,32 +61,32 @@ extension MatteCommand {
         for problem in problems { report.problem(problem.argument, problem.reason) }
         let timings = self.timings
         BatchPipeline.run(
-            items.indices,
-            decode: { index in
-                let clock = ContinuousClock()
-                let start = clock.now
-                let bytes = try reader.read(items[index])
-                let read = clock.now - start
-                return (try matter.decode(request, photo: .encoded(bytes), background: background), start, read)
-            },
-            matte: { _, decoded in (try matter.matte(request, decoded.0), decoded.1, decoded.2) },
-            finish: { index, outcome in
-                let item = items[index]
-                do {
-                    let (matted, start, read) = try outcome.get()
-                    let result = try matter.encode(request, matted)
+            items.count, workers: workers,
+            process: { index -> Result<(MattingResult, [String], BatchTimes, Duration), any Error> in
+                Result {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let bytes = try reader.read(items[index])
+                    let read = clock.now - start
+                    let result = try matter.run(request, photo: .encoded(bytes), background: background)
                     let files = OutputFiles(name: names[index])
-                    let writeStart = ContinuousClock.now
+                    let writeStart = clock.now
                     try writer.write(result.files.map { (files.fileName($0), $0.bytes) })
-                    let written = result.files.map(files.fileName)
+                    let times = BatchTimes(read: read, photo: result.timings, write: clock.now - writeStart)
+                    return (result, result.files.map(files.fileName), times, clock.now - start)
+                }
+            },
+            report: { index, outcome in
+                let item = items[index]
+                switch outcome {
+                case .success(let (result, written, times, elapsed)):
                     report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
-                                     elapsed: ContinuousClock.now - start)
+                                     elapsed: elapsed)
                     if timings {
-                        let times = BatchTimes(read: read, photo: result.timings, write: ContinuousClock.now - writeStart)
                         report.output("\(printable(item.displayName)): \(times.summary)\n")
                         if !result.timings.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
                     }
-                } catch {
+                case .failure(let error):
                     report.failed(item.displayName, Self.reason(error))
                 }
             })

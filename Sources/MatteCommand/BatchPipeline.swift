@@ -1,86 +1,55 @@
 import Foundation
 
-/// Runs a batch's inputs through three stages that overlap from one input to the next, in input order:
-/// `decode` (read and decode) on a thread of its own, `matte` on the calling thread, `finish` (encode,
-/// write, report) on a thread of its own. While input n is matted, input n + 1 is decoded and input n - 1
-/// encoded and written, so the serial parts of one photo fill the cores the networks leave idle.
+/// Runs a batch's inputs on several workers at once, each taking the next input in turn and carrying it
+/// through every stage (read, decode, matte, encode, write) with its share of the cores; what each input
+/// reports is delivered in input order.
 ///
-/// Bounded: a stage starts on an input only once the next stage has taken the previous one, so at most
-/// two inputs are in flight besides the one being matted, and memory stays that of three photos.
-/// A stage's error travels with its input to `finish`, which reports it; the other inputs go on.
+/// Why workers rather than one photo at a time on all cores: a photo on two cores leaves one idle through
+/// its serial parts (decoding, the selfie network, the solve's iterations, encoding, the write's flush),
+/// and overlapping only decoding and encoding with the next photo's networks gained nothing measurable
+/// (3.24 against 3.26 photos/s on twenty 1080p JPEGs, both at 178% CPU). Two photos on a core each keep
+/// both busy: `scripts/batch-benchmark` measures the gain.
+///
+/// Bounded: each worker holds one photo, so memory is that of `workers` photos; an input that finished
+/// early waits only as its report (a line of text), never as images.
 enum BatchPipeline {
-    static func run<Decoded: Sendable, Matted: Sendable>(
-        _ indices: Range<Int>,
-        decode: @escaping @Sendable (Int) throws -> Decoded,
-        matte: (Int, Decoded) throws -> Matted,
-        finish: @escaping @Sendable (Int, Result<Matted, any Error>) -> Void
-    ) {
-        let decoded = Handoff<(Int, Result<Decoded, any Error>)>()
-        let matted = Handoff<(Int, Result<Matted, any Error>)>()
-        let decoder = Thread {
-            for index in indices {
-                decoded.put((index, Result { try decode(index) }))
+    /// Calls `process(index)` for every index on `workers` threads (the caller's among them), then
+    /// `report(index, result)` for each in index order, one at a time.
+    static func run<Outcome: Sendable>(_ count: Int, workers: Int,
+                                       process: @escaping @Sendable (Int) -> Outcome,
+                                       report: @escaping @Sendable (Int, Outcome) -> Void) {
+        let state = NSCondition()
+        nonisolated(unsafe) var next = 0
+        nonisolated(unsafe) var reported = 0
+        nonisolated(unsafe) var finished: [Int: Outcome] = [:]
+        @Sendable func work() {
+            while true {
+                state.lock()
+                let index = next
+                next += 1
+                state.unlock()
+                guard index < count else { return }
+                let outcome = process(index)
+                state.lock()
+                finished[index] = outcome
+                // Deliver every report that is now due, in order; other workers wait for the lock meanwhile.
+                while let due = finished.removeValue(forKey: reported) {
+                    report(reported, due)
+                    reported += 1
+                }
+                state.unlock()
             }
         }
-        decoder.name = "matte-decode"
-        decoder.start()
-        let finisher = Thread {
-            for _ in indices {
-                let (index, outcome) = matted.take()
-                finish(index, outcome)
-                matted.markDone()
-            }
+        let helpers = (1..<max(1, min(workers, count))).map { number in
+            let thread = Thread { work() }
+            thread.name = "matte-batch-\(number)"
+            thread.start()
+            return thread
         }
-        finisher.name = "matte-finish"
-        finisher.start()
-        for _ in indices {
-            let (index, input) = decoded.take()
-            matted.put((index, input.flatMap { value in Result { try matte(index, value) } }))
-        }
-        matted.waitUntilDone(count: indices.count)
-    }
-}
-
-/// One value at a time from one thread to another, hand to hand: `put` returns once the value is taken,
-/// `take` waits for a value. The giver holds on to what it made until the taker is ready for it, and
-/// makes nothing more meanwhile.
-final class Handoff<Value: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var value: Value?
-    private var done = 0
-
-    func put(_ newValue: Value) {
-        condition.lock()
-        while value != nil { condition.wait() }
-        value = newValue
-        condition.broadcast()
-        while value != nil { condition.wait() }
-        condition.unlock()
-    }
-
-    func take() -> Value {
-        condition.lock()
-        while value == nil { condition.wait() }
-        let taken = value!
-        value = nil
-        condition.broadcast()
-        condition.unlock()
-        return taken
-    }
-
-    /// Counts one value fully handled by the taker.
-    func markDone() {
-        condition.lock()
-        done += 1
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Waits until `markDone` has been called `count` times.
-    func waitUntilDone(count: Int) {
-        condition.lock()
-        while done < count { condition.wait() }
-        condition.unlock()
+        work()
+        state.lock()
+        while reported < count { state.wait(until: Date().addingTimeInterval(0.05)) }
+        state.unlock()
+        _ = helpers
     }
 }

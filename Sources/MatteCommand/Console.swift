@@ -21,8 +21,8 @@ struct Console {
 /// any other message. Otherwise a plain line per image, `[3/10] in.jpg -> results/in_alpha.png, in_cutout.png (123 ms)`.
 /// Failures are `matte: <input>: <reason>` either way; the summary is `done N, failed M, T s`.
 ///
-/// Used from one thread at a time: the batch's finishing stage while the batch runs, the caller before
-/// and after (`BatchPipeline` hands it over), so it needs no lock.
+/// Used from one thread at a time: while a batch runs, only under `BatchPipeline`'s lock, which delivers
+/// the reports one by one; before and after, by the caller alone. So it needs no lock of its own.
 final class ProgressReport: @unchecked Sendable {
     private let console: Console
     private let total: Int
