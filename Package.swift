@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "Matting", targets: ["Matting"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        /// For the request-parsing fuzz target (Fuzz/), which reads internal types through `@testable import`.
+        .library(name: "Service", targets: ["Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
