@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "MattingIO", targets: ["MattingIO"]),
+        /// For the request-parsing fuzz target (Fuzz/), which reads internal types through `@testable import`.
+        .library(name: "Service", targets: ["Service"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
