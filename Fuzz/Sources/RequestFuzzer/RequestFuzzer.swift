@@ -3,7 +3,8 @@ import FuzzSupport
 
 /// Feeds each input to the service's request parsing: `MatteRequest.read` (the query string, then a
 /// multipart or url-encoded form or a bare image body, as the Content-Type says), then `MatteOptions.parse`
-/// over the fields found, as `POST /v1/matte` does before it decodes anything.
+/// over the fields found and the `MattingRequest` they make (`validate()`), as `POST /v1/matte` does
+/// before it decodes anything.
 ///
 /// An input is three parts split at its first two line feeds: the query string, the Content-Type header
 /// (empty: none), and the body, e.g.
@@ -24,8 +25,9 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     do {
         let request = try MatteRequest.read(query: query, contentType: contentType, body: Array(parts[2]))
         let options = try MatteOptions.parse(request.fields, backgroundFile: request.backgroundImage != nil)
+        let matting = try options.request(maxPixels: 50_000_000, json: contentType?.contains("json") ?? false)
         report("fields \(request.fields.map(\.name)), image \(request.image?.count ?? 0) bytes, "
-               + "background \(request.backgroundImage?.count ?? 0) bytes; options \(options)")
+               + "background \(request.backgroundImage?.count ?? 0) bytes; request \(matting)")
     } catch {
         report("refused: \(error)")
     }
