@@ -6,6 +6,17 @@ import Foundation
 /// Parts are `--boundary CRLF headers CRLF CRLF content` separated by `CRLF --boundary`, closed by
 /// `--boundary--`. Only `Content-Disposition` (`form-data; name="..."; filename="..."`) and `Content-Type`
 /// are read from each part's headers; others are skipped. Preamble and epilogue are ignored.
+///
+/// Why our own parser rather than vapor/multipart-kit (4.7.1, the version at hand), measured on a branch
+/// that made the switch with the same tests:
+/// - multipart-kit traps (index out of range in its header-name table) on any byte above 0x7F where a
+///   part's header name may stand: one request takes the whole service down. Guarding it took a second
+///   parser run over the same bytes.
+/// - It parses a 20 MB upload in about 130 ms where this takes about 4 ms, and a hostile 20 MB body of
+///   carriage returns in 5.7 s (a buffer per CR) where this takes 3 ms.
+/// - It has no end-of-input call (a body cut short looks complete) and reads neither quoted parameters
+///   with `;` or `=` in them nor filenames, so a wrapper would have kept most of this file anyway.
+/// `FormDataDecoder` merges repeated names, which would let a second `image` silently replace the first.
 public struct MultipartForm: Sendable {
     public struct Part: Sendable {
         public var name: String
