@@ -79,117 +79,72 @@ public struct MattingResult: Sendable {
     public subscript(output: MattingRequest.Output) -> File? { files.first { $0.output == output } }
 }
 
-/// A photo decoded for a request, with its background image when the composite needs one.
-public struct DecodedPhoto: Sendable {
-    public var photo: Image
-    public var background: Image?
-    public var timings = PhotoTimings()
-}
-
-/// A photo matted, waiting for its outputs to be made.
-public struct MattedPhoto: Sendable {
-    public var matte: Matte
-    public var background: Image?
-    public var timings: PhotoTimings
-}
-
 extension PortraitMatting {
-    /// Carries out `request` on one photo: decode (limits checked from the header), matte, composite,
-    /// encode; the one path that the command, the service, the job worker and video all take.
+    /// Carries out `request` on one photo: decode (the pixel limit and the shape limit,
+    /// `PortraitMatter.maximumAspectRatio`, checked from the header before any pixel is decoded), matte,
+    /// composite, encode (the matte as PNG, the cut-out and the composite in the request's format); the
+    /// one path that the command, the service, the job worker and video all take.
     ///
     /// Threads: every stage uses at most this matter's `threads` cores (the networks, refinement, the
     /// composite and the PNG coder split their work over that many; decoding, WebP and JPEG use one), so
     /// N callers, each with a matter of T threads, keep at most N x T cores busy.
-    ///
-    /// The three stages are also callable one by one (`decode`, `matte`, `encode`) for callers that
-    /// overlap the stages of successive photos.
     public func run(_ request: MattingRequest, photo: ImageInput, background: ImageInput? = nil) throws(PhotoError) -> MattingResult {
-        let decoded = try decode(request, photo: photo, background: background)
-        return try encode(request, try matte(request, decoded))
-    }
-
-    /// Checks the request and decodes the photo (and the background image, when the composite is laid
-    /// over one): the pixel limit and the shape limit (`maximumAspectRatio`) are checked from the
-    /// header, before any pixel is decoded.
-    public func decode(_ request: MattingRequest, photo: ImageInput, background: ImageInput? = nil) throws(PhotoError) -> DecodedPhoto {
         do throws(RequestError) { try request.validate() } catch { throw .request(error) }
         let clock = ContinuousClock()
-        let start = clock.now
+        var timings = PhotoTimings()
+        var start = clock.now
         let image: Image
-        switch photo {
-        case .encoded(let bytes):
-            let options = DecodeOptions(pixelLimit: request.maxPixels, maximumAspectRatio: PortraitMatter.maximumAspectRatio)
-            do throws(ImageError) { image = try ImageDecoder.decode(bytes, options: options) } catch { throw .photo(error) }
-        case .decoded(let decoded):
-            image = decoded
-        }
+        do throws(ImageError) {
+            image = try Self.image(photo, options: DecodeOptions(pixelLimit: request.maxPixels,
+                                                                 maximumAspectRatio: PortraitMatter.maximumAspectRatio))
+        } catch { throw .photo(error) }
         var backgroundImage: Image?
         if request.needsBackgroundImage {
-            switch background {
-            case .encoded(let bytes)?:
-                do throws(ImageError) {
-                    backgroundImage = try ImageDecoder.decode(bytes, options: DecodeOptions(pixelLimit: request.maxPixels))
-                } catch { throw .background(error) }
-            case .decoded(let decoded)?: backgroundImage = decoded
-            case nil: throw .backgroundMissing
-            }
+            guard let background else { throw .backgroundMissing }
+            do throws(ImageError) {
+                backgroundImage = try Self.image(background, options: DecodeOptions(pixelLimit: request.maxPixels))
+            } catch { throw .background(error) }
         }
-        var result = DecodedPhoto(photo: image, background: backgroundImage)
-        result.timings.decode = clock.now - start
-        return result
-    }
+        timings.decode = clock.now - start
 
-    /// Mattes a decoded photo.
-    public func matte(_ request: MattingRequest, _ decoded: DecodedPhoto) throws(PhotoError) -> MattedPhoto {
         let matte: Matte
         do {
-            matte = try self.matte(decoded.photo, options: request.matting)
+            matte = try self.matte(image, options: request.matting)
         } catch let error as ImageError {
             throw .photo(error)
         } catch {
             throw .matting(error)
         }
-        var timings = decoded.timings
         timings.matting = matte.timings
-        return MattedPhoto(matte: matte, background: decoded.background, timings: timings)
+
+        var files: [MattingResult.File] = []
+        for output in request.resolvedOutputs {
+            let picture: Image
+            switch output {
+            case .alpha: picture = matte.alpha
+            case .cutout: picture = matte.cutout
+            case .composite:
+                start = clock.now
+                let backdrop = request.backdrop ?? backgroundImage.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
+                picture = Composite.make(matte, over: backdrop, threads: threads)
+                timings.composite = clock.now - start
+            }
+            start = clock.now
+            let format = output == .alpha ? .png : request.format
+            do throws(ImageError) {
+                files.append(.init(output: output, format: format,
+                                   bytes: try ImageEncoder.encode(picture, as: format, quality: request.quality, threads: threads)))
+            } catch { throw .encoding(error) }
+            timings.encode += clock.now - start
+        }
+        return MattingResult(width: matte.alpha.width, height: matte.alpha.height, files: files, timings: timings)
     }
 
-    /// Makes and encodes the request's outputs: the matte as PNG, the cut-out and the composite in the
-    /// request's format.
-    public func encode(_ request: MattingRequest, _ matted: MattedPhoto) throws(PhotoError) -> MattingResult {
-        let clock = ContinuousClock()
-        var timings = matted.timings
-        let outputs = request.resolvedOutputs
-        var start = clock.now
-        var composite: Image?
-        if outputs.contains(.composite) {
-            let backdrop = request.backdrop ?? matted.background.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
-            composite = Composite.make(matted.matte, over: backdrop, threads: threads)
-            timings.composite = clock.now - start
+    /// The pixels of `input`, decoded under `options` when they come as file bytes.
+    private static func image(_ input: ImageInput, options: DecodeOptions) throws(ImageError) -> Image {
+        switch input {
+        case .encoded(let bytes): try ImageDecoder.decode(bytes, options: options)
+        case .decoded(let image): image
         }
-        start = clock.now
-        var files: [MattingResult.File] = []
-        do throws(ImageError) {
-            for output in outputs {
-                switch output {
-                case .alpha:
-                    files.append(.init(output: output, format: .png, bytes: try ImageEncoder.png(matted.matte.alpha, threads: threads)))
-                case .cutout:
-                    files.append(.init(output: output, format: request.format,
-                                       bytes: try ImageEncoder.encode(matted.matte.cutout, as: request.format,
-                                                                      quality: request.quality, threads: threads)))
-                case .composite:
-                    // Made above whenever the outputs hold it.
-                    files.append(.init(output: output, format: request.format,
-                                       bytes: try ImageEncoder.encode(composite!, as: request.format,
-                                                                      quality: request.quality, threads: threads)))
-                }
-            }
-        } catch {
-            throw .encoding(error)
-        }
-        timings.encode = clock.now - start
-        return MattingResult(width: matted.matte.alpha.width, height: matted.matte.alpha.height, files: files,
-                             timings: timings)
     }
 }
