@@ -55,7 +55,15 @@ func checkDeclaredSize(width: Int, height: Int, options: DecodeOptions) throws(I
     guard width > 0, height > 0 else { throw .corrupt("header declares a \(width)x\(height) image") }
     let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
     if overflow || pixels > options.pixelLimit { throw .tooLarge(width: width, height: height, limit: options.pixelLimit) }
-    if let ratio = options.maximumAspectRatio, max(width, height) > ratio * min(width, height) {
-        throw .tooElongated(width: width, height: height, maximumRatio: ratio)
+    if let ratio = options.maximumAspectRatio { try checkAspectRatio(width: width, height: height, maximumRatio: ratio) }
+}
+
+/// Refuses a shape whose longer side is more than `maximumRatio` times its shorter one (sides positive):
+/// from a header before decoding, or on pixels already decoded.
+///
+/// - Throws: `tooElongated`.
+public func checkAspectRatio(width: Int, height: Int, maximumRatio: Int) throws(ImageError) {
+    if max(width, height) > maximumRatio * min(width, height) {
+        throw .tooElongated(width: width, height: height, maximumRatio: maximumRatio)
     }
 }

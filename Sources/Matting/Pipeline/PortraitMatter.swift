@@ -73,9 +73,7 @@ public final class PortraitMatter: PortraitMatting {
     /// - Throws: `ImageError.tooElongated` beyond `maximumAspectRatio`, `ModelError` from the networks.
     public func matte(_ image: Image, options: MattingOptions = MattingOptions()) throws -> Matte {
         guard image.width > 0, image.height > 0 else { throw ImageError.empty }
-        if max(image.width, image.height) > Self.maximumAspectRatio * min(image.width, image.height) {
-            throw ImageError.tooElongated(width: image.width, height: image.height, maximumRatio: Self.maximumAspectRatio)
-        }
+        try checkAspectRatio(width: image.width, height: image.height, maximumRatio: Self.maximumAspectRatio)
         var timings = StageTimings()
         let clock = ContinuousClock()
         var start = clock.now
