@@ -141,7 +141,7 @@ struct BatchTimes {
 
     /// `read 1.0 ms, decode 12.3 ms, pre-process ..., inference ..., post-process ..., composite ..., encode ..., write ...`.
     var summary: String {
-        var stages = photo.stages.map { stage in
+        let stages = photo.stages.map { stage in
             (stage.name.replacingOccurrences(of: "process", with: "-process"), stage.time)
         }
         return Self.list([("read", read)] + stages + [("write", write)])

@@ -37,19 +37,19 @@ enum BatchPipeline {
                     report(reported, due)
                     reported += 1
                 }
+                state.broadcast()
                 state.unlock()
             }
         }
-        let helpers = (1..<max(1, min(workers, count))).map { number in
+        for number in 1..<max(1, min(workers, count)) {
             let thread = Thread { work() }
             thread.name = "matte-batch-\(number)"
             thread.start()
-            return thread
         }
         work()
+        // The caller's worker is out of inputs; the others may still be finishing theirs.
         state.lock()
-        while reported < count { state.wait(until: Date().addingTimeInterval(0.05)) }
+        while reported < count { state.wait() }
         state.unlock()
-        _ = helpers
     }
 }
