@@ -15,8 +15,9 @@ let package = Package(
         .package(name: "matte", path: ".."),
     ],
     targets: [
-        /// What the targets share: the input as bytes, and `MATTE_FUZZ_VERBOSE` reports for replays.
-        .target(name: "FuzzSupport"),
+        /// What the targets share: the input as bytes, `MATTE_FUZZ_VERBOSE` reports for replays, and reading
+        /// then planning a model.
+        .target(name: "FuzzSupport", dependencies: [.product(name: "Inference", package: "matte")]),
         .executableTarget(name: "TFLiteFuzzer", dependencies: ["FuzzSupport", .product(name: "Inference", package: "matte")],
                           swiftSettings: native),
         .executableTarget(name: "ONNXFuzzer", dependencies: ["FuzzSupport", .product(name: "Inference", package: "matte")],

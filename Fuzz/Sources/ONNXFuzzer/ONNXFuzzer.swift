@@ -12,18 +12,6 @@ import Inference
 /// or runaway memory is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let graph: Graph
-    do {
-        graph = try ModelReader.read(bytes(data, size), name: "the input")
-    } catch {
-        report("refused: \(error)")
-        return 0
-    }
-    do {
-        let plan = try ExecutionPlan(graph: graph)
-        report("read \(graph.nodes.count) nodes; planned \(plan.stepDescriptions.count) steps")
-    } catch {
-        report("read \(graph.nodes.count) nodes; not planned: \(error)")
-    }
+    readAndPlan { try ModelReader.read(bytes(data, size), name: "the input") }
     return 0
 }

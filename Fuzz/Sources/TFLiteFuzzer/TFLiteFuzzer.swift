@@ -11,18 +11,6 @@ import Inference
 /// a trap, an out-of-bounds access (AddressSanitizer), a leak, a hang or runaway memory is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let graph: Graph
-    do {
-        graph = try TFLiteReader.read(bytes(data, size))
-    } catch {
-        report("refused: \(error)")
-        return 0
-    }
-    do {
-        let plan = try ExecutionPlan(graph: graph)
-        report("read \(graph.nodes.count) nodes; planned \(plan.stepDescriptions.count) steps")
-    } catch {
-        report("read \(graph.nodes.count) nodes; not planned: \(error)")
-    }
+    readAndPlan { try TFLiteReader.read(bytes(data, size)) }
     return 0
 }
