@@ -9,6 +9,11 @@ import Foundation
 /// pages are faulted in and zeroed by the kernel on first touch, which for U-2-Net-p's arena (tens of
 /// MB) cost tens of milliseconds a run. The kept memory is freed with the plan.
 ///
+/// A convolution that adds a residual read for the last time writes its output over the residual
+/// (its kernels read each residual element just before they write the same output element): each of
+/// U-2-Net-p's residual blocks otherwise holds two copies of its widest tensor at once (64 channels
+/// at 320x320, 26 MB) as it ends.
+///
 /// Model constants live in one place once the plan is built. A convolution's weights and bias stay
 /// only in its packed layout (`PackedConvolution`), which is what its kernel reads; the plan copies
 /// into storage of its own only the constants other steps read as operands (`constants`), and keeps
@@ -209,15 +214,22 @@ public final class ExecutionPlan: @unchecked Sendable {
             }
             let inputShapes = reads.map { shapes[$0]! }
             let inputs = reads.map(operand)
+            // A residual read here for the last time lends its space to the output (see the type's
+            // comment), unless the convolution also reads it as an input.
+            let lent: ValueID? = step.residual ? reads.last.flatMap { residual in
+                lastUse[residual] == position && !isConstant(residual) && !reads.dropLast().contains(residual)
+                    && shapes[residual]! == outputShapes[0] ? residual : nil
+            } : nil
             var outputs: [Int] = []
             for id in step.writes {
-                let offset = allocator.allocate(shapes[id]!.reduce(1, *))
+                let offset = lent.flatMap { id == step.writes[0] ? offsets[$0] : nil }
+                    ?? allocator.allocate(shapes[id]!.reduce(1, *))
                 offsets[id] = offset
                 outputs.append(offset)
             }
             steps.append(Step(node: node.name, kernel: kernel, inputs: inputs, inputShapes: inputShapes,
                               outputs: outputs, outputShapes: outputShapes))
-            for id in Set(reads) where lastUse[id] == position && !isConstant(id) {
+            for id in Set(reads) where lastUse[id] == position && !isConstant(id) && id != lent {
                 allocator.free(offsets[id]!, shapes[id]!.reduce(1, *))
             }
         }
