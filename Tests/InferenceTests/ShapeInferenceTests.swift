@@ -55,19 +55,3 @@ import Testing
         #expect(shapes == [[1, 1, 1, 5]])
     }
 }
-
-@Suite struct ArenaAllocatorTests {
-    @Test func reusesFreedSpace() {
-        var allocator = ArenaAllocator()
-        let a = allocator.allocate(100), b = allocator.allocate(50)
-        #expect(a == 0 && b == 112)
-        allocator.free(a, 100)
-        #expect(allocator.allocate(60) == 0)
-        #expect(allocator.allocate(40) == 64)
-        #expect(allocator.high == 176)
-        allocator.free(b, 50)
-        // A block larger than any free one grows the arena from the free tail.
-        #expect(allocator.allocate(200) == 112)
-        #expect(allocator.high == 320)
-    }
-}

@@ -17,14 +17,15 @@ import Testing
         try ExecutionPlan(graph: ONNXReader.read(Fixtures.model("u2netp.onnx")))
     }
 
-    /// The arena holds the largest set of values alive at once. The widest are 64 channels at 320x320
-    /// (6.55 M floats): stage 1's output, kept for the last decoder stage, and that stage's own input
-    /// convolution, which is also the residual its block ends by adding. With the residual's space lent
-    /// to the block's output, no third such tensor is needed.
+    /// The arena holds the largest set of values alive at once (15.29 M floats). The widest values are
+    /// 64 channels at 320x320 (6.55 M floats): stage 1's output, kept for the last decoder stage, and
+    /// that stage's own input convolution, which is also the residual its block ends by adding. With
+    /// the residual's space lent to the block's output no third such tensor is needed, and with blocks
+    /// placed largest first no hole is left between them (first fit took 17.51 M).
     @Test func arenaHoldsTwoWidestTensors() throws {
         let plan = try Self.plan.get()
         print("u2netp arena: \(plan.arenaCount) floats")
-        #expect(plan.arenaCount < 3 * 64 * 320 * 320, "arena \(plan.arenaCount) floats")
+        #expect(Double(plan.arenaCount) < 2.4 * 64 * 320 * 320, "arena \(plan.arenaCount) floats")
     }
 
     @Test(arguments: 0..<3)

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A graph made ready to run for fixed input shapes: shapes inferred, kernels chosen and weights packed
-/// once, and every intermediate value given a place in one arena whose size is near the largest set of
-/// values alive at once (a value's space is reused after its last reader).
+/// once, and every intermediate value given a place in one arena (`ArenaPlanner`) whose size is near
+/// the largest set of values alive at once (a value's space is reused after its last reader).
 ///
 /// `run` keeps no state between calls, so one plan serves concurrent callers; each call has an arena
 /// of its own. Arenas of finished calls are kept for the next (up to `keptArenas`): a fresh one's
@@ -172,35 +172,22 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for id in graph.outputs { lastUse[id] = Int.max }
 
-        // Arena: first fit into freed blocks, 64-byte aligned.
-        var allocator = ArenaAllocator()
-        var offsets = [Int?](repeating: nil, count: graph.values.count)
-        // The constants some step or output reads from the plan's storage, in order of first use,
-        // and where each graph constant sits among them.
-        var keptConstants: [[Float]] = []
-        var keptIndex = [Int?](repeating: nil, count: graph.values.count)
-        func operand(_ id: Int) -> Operand {
-            if let constant = graph.values[id].constant {
-                if let index = keptIndex[id] { return .constant(index) }
-                keptIndex[id] = keptConstants.count
-                keptConstants.append(constant.scalars)
-                return .constant(keptConstants.count - 1)
-            }
-            return .arena(offset: offsets[id]!, count: shapes[id]!.reduce(1, *))
+        // The arena: every value gets a block with the span of steps it is alive in, and the
+        // blocks are placed once all spans are known (`ArenaPlanner`).
+        var lifetimes: [ArenaPlanner.Lifetime] = []
+        var block = [Int?](repeating: nil, count: graph.values.count)
+        func addBlock(_ id: ValueID, writtenAt position: Int) {
+            block[id] = lifetimes.count
+            lifetimes.append(.init(first: position, last: max(position, lastUse[id]), count: shapes[id]!.reduce(1, *)))
         }
-        var inputOffsets: [Int] = []
-        for id in graph.inputs where !isConstant(id) {
-            let offset = allocator.allocate(shapes[id]!.reduce(1, *))
-            offsets[id] = offset
-            inputOffsets.append(offset)
-        }
-        var steps: [Step] = []
+        for id in graph.inputs where !isConstant(id) { addBlock(id, writtenAt: -1) }
+        var kernels: [PreparedKernel] = []
+        var stepReads: [[ValueID]] = []
         var multiplyAdds = 0
         for (position, step) in scheduled.enumerated() {
             let node = step.node
-            let outputShapes = step.writes.map { shapes[$0]! }
             let kernel = try PreparedKernel(node: node, inputShapes: node.inputs.map { shapes[$0]! },
-                                            outputShapes: outputShapes,
+                                            outputShapes: step.writes.map { shapes[$0]! },
                                             constants: node.inputs.map { graph.values[$0].constant?.scalars },
                                             inputParts: step.inputParts, residual: step.residual, reference: reference)
             multiplyAdds += kernel.multiplyAdds
@@ -212,26 +199,43 @@ public final class ExecutionPlan: @unchecked Sendable {
                 let weightsPosition = step.inputParts.count
                 reads.removeSubrange(weightsPosition..<(weightsPosition + node.inputs.count - 1))
             }
-            let inputShapes = reads.map { shapes[$0]! }
-            let inputs = reads.map(operand)
-            // A residual read here for the last time lends its space to the output (see the type's
+            // A residual read here for the last time lends its block to the output (see the type's
             // comment), unless the convolution also reads it as an input.
             let lent: ValueID? = step.residual ? reads.last.flatMap { residual in
                 lastUse[residual] == position && !isConstant(residual) && !reads.dropLast().contains(residual)
-                    && shapes[residual]! == outputShapes[0] ? residual : nil
+                    && shapes[residual]! == shapes[step.writes[0]]! ? residual : nil
             } : nil
-            var outputs: [Int] = []
             for id in step.writes {
-                let offset = lent.flatMap { id == step.writes[0] ? offsets[$0] : nil }
-                    ?? allocator.allocate(shapes[id]!.reduce(1, *))
-                offsets[id] = offset
-                outputs.append(offset)
+                if let lent, id == step.writes[0] {
+                    block[id] = block[lent]
+                    lifetimes[block[lent]!].last = max(position, lastUse[id])
+                } else {
+                    addBlock(id, writtenAt: position)
+                }
             }
-            steps.append(Step(node: node.name, kernel: kernel, inputs: inputs, inputShapes: inputShapes,
-                              outputs: outputs, outputShapes: outputShapes))
-            for id in Set(reads) where lastUse[id] == position && !isConstant(id) && id != lent {
-                allocator.free(offsets[id]!, shapes[id]!.reduce(1, *))
+            kernels.append(kernel)
+            stepReads.append(reads)
+        }
+        let (blockOffsets, arenaCount) = ArenaPlanner.place(lifetimes)
+
+        // The constants some step or output reads from the plan's storage, in order of first use,
+        // and where each graph constant sits among them.
+        var keptConstants: [[Float]] = []
+        var keptIndex = [Int?](repeating: nil, count: graph.values.count)
+        func operand(_ id: Int) -> Operand {
+            if let constant = graph.values[id].constant {
+                if let index = keptIndex[id] { return .constant(index) }
+                keptIndex[id] = keptConstants.count
+                keptConstants.append(constant.scalars)
+                return .constant(keptConstants.count - 1)
             }
+            return .arena(offset: blockOffsets[block[id]!], count: shapes[id]!.reduce(1, *))
+        }
+        let inputOffsets = graph.inputs.filter { !isConstant($0) }.map { blockOffsets[block[$0]!] }
+        let steps = zip(scheduled, zip(kernels, stepReads)).map { step, prepared in
+            Step(node: step.node.name, kernel: prepared.0, inputs: prepared.1.map(operand),
+                 inputShapes: prepared.1.map { shapes[$0]! }, outputs: step.writes.map { blockOffsets[block[$0]!] },
+                 outputShapes: step.writes.map { shapes[$0]! })
         }
         let outputOperands = graph.outputs.map(operand)
         self.steps = steps
@@ -243,7 +247,7 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         self.inputOffsets = inputOffsets
         self.outputOperands = outputOperands
-        self.arenaCount = allocator.high
+        self.arenaCount = arenaCount
         self.multiplyAdds = multiplyAdds
         self.inputNames = graph.inputs.map { graph.values[$0].name }
         self.inputShapes = graph.inputs.map { shapes[$0]! }
@@ -414,47 +418,4 @@ func checkedCount(_ shape: [Int]) -> Int? {
         count = product
     }
     return count
-}
-
-/// First-fit allocation of float ranges within an arena, in 16-float (64-byte) units.
-struct ArenaAllocator {
-    private var freeBlocks: [(offset: Int, count: Int)] = []
-    /// The arena's size so far.
-    private(set) var high = 0
-
-    private static func rounded(_ count: Int) -> Int { (max(count, 1) + 15) & ~15 }
-
-    mutating func allocate(_ count: Int) -> Int {
-        let size = Self.rounded(count)
-        if let index = freeBlocks.firstIndex(where: { $0.count >= size }) {
-            let block = freeBlocks[index]
-            if block.count == size { freeBlocks.remove(at: index) } else {
-                freeBlocks[index] = (block.offset + size, block.count - size)
-            }
-            return block.offset
-        }
-        // Grow the arena, merging a free block at its end.
-        if let last = freeBlocks.last, last.offset + last.count == high {
-            freeBlocks.removeLast()
-            high = last.offset + size
-            return last.offset
-        }
-        defer { high += size }
-        return high
-    }
-
-    mutating func free(_ offset: Int, _ count: Int) {
-        let size = Self.rounded(count)
-        freeBlocks.append((offset, size))
-        freeBlocks.sort { $0.offset < $1.offset }
-        var merged: [(offset: Int, count: Int)] = []
-        for block in freeBlocks {
-            if let last = merged.last, last.offset + last.count == block.offset {
-                merged[merged.count - 1].count += block.count
-            } else {
-                merged.append(block)
-            }
-        }
-        freeBlocks = merged
-    }
 }
