@@ -12,9 +12,10 @@ struct CompositeEntry: Codable {
 
 /// The methods of the trimap-free comparison, in the order of the tables.
 enum TrimapFreeMethod: String, Codable, CaseIterable {
-    /// Our whole pipeline, any-subject, best mode.
+    /// Our whole pipeline, best mode (any subject on composites, person on portraits).
     case matteBest = "matte best"
-    /// Our whole pipeline, any-subject, fast mode (U-2-Net-p and the guided filter).
+    /// Our whole pipeline, fast mode (any subject: U-2-Net-p and the guided filter; person: the selfie
+    /// network and the guided filter).
     case matteFast = "matte fast"
     /// rembg's u2netp mask (references: `<name>_mask.png`).
     case rembg = "rembg u2netp"
@@ -64,7 +65,6 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
     guard !entries.isEmpty else { fail("no composites of \(options.images.joined(separator: ",")) in \(references)") }
     let rembgDirectory = references + "/rembg"
     let rembgTimes = readJSON([String: RembgTimes].self, from: rembgDirectory + "/times.json")
-    let clock = ContinuousClock()
     warmUp(matter)
 
     print("\nTrimap-free: composites of the data set over photos, whole image. SAD / 1000 per composite:")
@@ -80,30 +80,8 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
         guard let times = rembgTimes[entry.name] else { fail("\(rembgDirectory)/times.json has no \(entry.name)") }
         var line = padRight(entry.name, 22)
         for method in methods {
-            let prediction: Plane, seconds: Double
-            switch method {
-            case .matteBest, .matteFast:
-                let start = clock.now
-                let matte = mustMatte(matter, image, MattingOptions(mode: method == .matteBest ? .best : .fast, subject: .any),
-                                      name: entry.name)
-                seconds = (clock.now - start).seconds
-                prediction = alphaPlane(matte.alpha)
-            case .selfie:
-                let start = clock.now
-                do {
-                    prediction = try matter.segmenter.probabilities(for: image, threads: matter.threads)
-                        .resized(width: image.width, height: image.height)
-                } catch {
-                    fail("\(entry.name): \(error)")
-                }
-                seconds = (clock.now - start).seconds
-            case .rembg:
-                prediction = readAlpha("\(rembgDirectory)/\(entry.name)_mask.png")
-                seconds = times.mask
-            case .rembgAlphaMatting:
-                prediction = readAlpha("\(rembgDirectory)/\(entry.name)_alpha_matting.png")
-                seconds = times.alphaMatting
-            }
+            let (prediction, seconds) = predict(method, image: image, name: entry.name, subject: .any, matter: matter,
+                                                rembg: rembgDirectory, times: times)
             guard prediction.width == truth.width, prediction.height == truth.height else {
                 fail("\(entry.name), \(method.rawValue): alpha is \(prediction.width)x\(prediction.height), not \(truth.width)x\(truth.height)")
             }
@@ -143,6 +121,32 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int) {
         print("matte best's mean SAD is \(format(abs(reduction), 1))% \(reduction >= 0 ? "below" : "above") rembg + alpha matting's "
               + "(target: at least 15% below); lowest mean SAD: \(lowest(means)?.rawValue ?? "-"), "
               + "lowest median SAD: \(lowest(medians)?.rawValue ?? "-")")
+    }
+}
+
+/// One method's alpha of `image` (named `name` in the references' rembg folder), and its time in
+/// seconds: ours and the selfie mask timed here, rembg's from its times.json.
+func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: BranchFusion.Subject,
+             matter: PortraitMatter, rembg: String, times: RembgTimes) -> (Plane, Double) {
+    let clock = ContinuousClock()
+    let start = clock.now
+    switch method {
+    case .matteBest, .matteFast:
+        let matte = mustMatte(matter, image, MattingOptions(mode: method == .matteBest ? .best : .fast, subject: subject),
+                              name: name)
+        return (alphaPlane(matte.alpha), (clock.now - start).seconds)
+    case .selfie:
+        do {
+            let mask = try matter.segmenter.probabilities(for: image, threads: matter.threads)
+                .resized(width: image.width, height: image.height)
+            return (mask, (clock.now - start).seconds)
+        } catch {
+            fail("\(name): \(error)")
+        }
+    case .rembg:
+        return (readAlpha("\(rembg)/\(name)_mask.png"), times.mask)
+    case .rembgAlphaMatting:
+        return (readAlpha("\(rembg)/\(name)_alpha_matting.png"), times.alphaMatting)
     }
 }
 

@@ -6,6 +6,9 @@
 //   trimap-free   composites of the set over photos through our whole pipeline (any subject; best and
 //                 fast), rembg's u2netp mask, rembg with alpha matting and the upsampled selfie mask
 //                 (whole-image errors; per method mean and median)
+//   portraits     real portraits with true alphas (--portraits DIR) through our pipeline in person mode
+//                 (best and fast) and the same peers; errors split into true background, foreground and
+//                 partial pixels (see Portraits.swift)
 //   photo         a 1920x1080 photo decoded, matted and encoded by us, beside rembg's times on it
 //   sheet         the contact sheet OUTPUT_DIR/contact-sheet.png (see ContactSheet)
 //
@@ -31,6 +34,10 @@ struct QualityBenchmark: ParsableCommand {
     @Argument(help: ArgumentHelp("Folder of GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png.",
                                  valueName: "data-dir"))
     var dataDirectory: String
+
+    @Option(help: ArgumentHelp("Folder of real portraits, <name>_image.png with its true <name>_alpha.png, for the portraits part.",
+                               valueName: "dir"))
+    var portraits: String?
 
     @Option(name: .customLong("references"),
             help: ArgumentHelp("Folder of the peers' results (scripts/quality-benchmark writes it).", valueName: "dir"))
@@ -117,6 +124,7 @@ struct QualityBenchmark: ParsableCommand {
         var options = Options()
         options.dataDirectory = dataDirectory
         options.referenceDirectory = referenceDirectory
+        options.portraitDirectory = portraits
         options.parts = try chosenParts()
         options.trimaps = Self.list(trimaps)
         if let images { options.images = Self.list(images) }
@@ -134,7 +142,8 @@ struct QualityBenchmark: ParsableCommand {
 
     func run() throws {
         let options = try options()
-        let parts = options.parts ?? (options.referenceDirectory == nil ? [.trimapBased] : Part.allCases)
+        let parts = options.parts ?? (options.referenceDirectory == nil ? [.trimapBased]
+            : Part.allCases.filter { $0 != .portraits || options.portraitDirectory != nil })
         do {
             try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         } catch {
@@ -164,6 +173,10 @@ struct QualityBenchmark: ParsableCommand {
                 results.trimapBased = runTrimapBased(options)
             case .trimapFree:
                 results.trimapFree = runTrimapFree(options, matter: matter(), references: references(for: part))
+            case .portraits:
+                guard let directory = options.portraitDirectory else { fail("the portraits part needs --portraits DIR") }
+                results.portraits = runPortraits(options, directory: directory, matter: matter(),
+                                                 references: references(for: part))
             case .photo:
                 results.photo = runPhotoTiming(options, matter: matter(), references: references(for: part))
             case .sheet:
@@ -184,6 +197,7 @@ struct QualityBenchmark: ParsableCommand {
 enum Part: String, CaseIterable {
     case trimapBased = "trimap-based"
     case trimapFree = "trimap-free"
+    case portraits
     case photo
     case sheet
 }
@@ -192,6 +206,7 @@ enum Part: String, CaseIterable {
 struct Options {
     var dataDirectory = ""
     var referenceDirectory: String?
+    var portraitDirectory: String?
     var parts: [Part]?
     var trimaps = ["trimap1", "trimap2"]
     var images = (1...20).map { String(format: "GT%02d", $0) }
@@ -210,6 +225,7 @@ struct Options {
 struct Results: Codable {
     var trimapBased: [TrimapBasedRow] = []
     var trimapFree: [TrimapFreeRow] = []
+    var portraits: [PortraitRow] = []
     var photo: [PhotoTimingRow] = []
 }
 
