@@ -24,5 +24,6 @@ public struct CheckWarning: Sendable, Equatable, Codable {
 }
 
 extension CheckWarning {
-    static let noPersonFound = CheckWarning(.noPerson, "no person found: matte cuts out people; for other subjects use --subject any")
+    /// No face, so no person: said of a photo checked, or matted as a person with an empty mask.
+    public static let noPersonFound = CheckWarning(.noPerson, "no person found: matte cuts out people; for other subjects use --subject any")
 }
