@@ -71,9 +71,13 @@ extension MatteCommand {
                     let result = try matter.run(request, photo: .encoded(bytes), background: background)
                     let files = OutputFiles(name: names[index])
                     let writeStart = clock.now
-                    try writer.write(result.files.map { (files.fileName($0), $0.bytes) })
+                    var outputs = result.files.map { (files.fileName($0), $0.bytes) }
+                    if let check = result.check {
+                        outputs.append((files.name + "_check.json", Array((check.json(path: items[index].displayName) + "\n").utf8)))
+                    }
+                    try writer.write(outputs)
                     let times = BatchTimes(read: read, photo: result.timings, write: clock.now - writeStart)
-                    return (result, result.files.map(files.fileName), times, clock.now - start)
+                    return (result, outputs.map(\.0), times, clock.now - start)
                 }
             },
             report: { index, outcome in
@@ -82,6 +86,9 @@ extension MatteCommand {
                 case .success(let (result, written, times, elapsed)):
                     report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
                                      elapsed: elapsed)
+                    for warning in result.warnings {
+                        report.warned(item.displayName, "\(warning.code.rawValue): \(warning.message)")
+                    }
                     if timings {
                         report.output("\(printable(item.displayName)): \(times.summary)\n")
                         if !result.timings.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }

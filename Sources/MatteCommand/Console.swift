@@ -62,6 +62,11 @@ final class ProgressReport: @unchecked Sendable {
     }
 
     /// Text for standard output (timings), kept clear of the progress line.
+    /// A warning about an input that was processed: `matte: <input>: warning: <text>`.
+    func warned(_ input: String, _ text: String) {
+        message("matte: \(printable(input)): warning: \(printable(text))\n")
+    }
+
     func output(_ text: String) {
         clearStatus()
         console.writeOutput(text)

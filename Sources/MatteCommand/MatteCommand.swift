@@ -51,9 +51,33 @@ struct MatteCommand: AsyncParsableCommand {
             EXIT STATUS: 0 when every input succeeded, 1 when any failed (the others are still \
             processed; each failure is reported as 'matte: <input>: <reason>'), 64 for usage errors.
 
+            CHECKS: --check also checks each photo (faces, subject size, cut-off, sharpness, light,             resolution), writes what it found to <name>_check.json beside the outputs and prints its             warnings; --check strict skips photos with a warning, reported as failed with the reason.             'matte check' checks without matting (see 'matte check --help').
+
             SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help').
             """,
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, Check.self])
+
+    /// Runs the command on the process's arguments, a bare `--check` spelt out (`spelledOut`).
+    static func main() async {
+        await main(spelledOut(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// `arguments` with a bare `--check` (not followed by `report` or `strict`) written `--check=report`:
+    /// the option's value may be left out, which the argument parser does not allow by itself.
+    /// Subcommands' arguments are left as they are.
+    static func spelledOut(_ arguments: [String]) -> [String] {
+        if let first = arguments.first, ["serve", "check"].contains(first) { return arguments }
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+            if argument == "--check", !MattingRequest.CheckMode.allCases.map(\.rawValue).contains(next ?? "") {
+                result.append("--check=report")
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
+    }
 
     @Option(name: [.customShort("i"), .customLong("input")], parsing: .upToNextOption,
             help: ArgumentHelp("Image file, folder, http(s) URL, or - for standard input. Repeatable, several values each.",
@@ -121,6 +145,11 @@ struct MatteCommand: AsyncParsableCommand {
                                valueName: "dir"))
     var modelDirectory: String?
 
+    @Option(help: ArgumentHelp("""
+        Check each photo first: report (the default when no value follows) writes <name>_check.json and         prints the warnings; strict also skips photos with a warning.
+        """, valueName: "report|strict"))
+    var check: MattingRequest.CheckMode?
+
     @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, composite, encode, write) in ms.")
     var timings = false
 
@@ -158,7 +187,7 @@ struct MatteCommand: AsyncParsableCommand {
         case nil: nil
         }
         let request = MattingRequest(mode: mode, subject: subject, outputs: kinds, format: format, quality: quality,
-                                     background: backgroundName, maxPixels: maxPixels)
+                                     background: backgroundName, maxPixels: maxPixels, check: check)
         do throws(RequestError) {
             try request.validate()
         } catch {
@@ -183,4 +212,5 @@ struct MatteCommand: AsyncParsableCommand {
 }
 
 extension MattingOptions.Mode: ExpressibleByArgument {}
+extension MattingRequest.CheckMode: ExpressibleByArgument {}
 extension BranchFusion.Subject: ExpressibleByArgument {}

@@ -98,5 +98,6 @@ public func buildRouter(_ state: ServiceState, logger: Logger = Logger(label: "m
     DocumentController().addRoutes(to: router)
     HealthController(state: state).addRoutes(to: router)
     MatteController(state: state).addRoutes(to: router)
+    CheckController(state: state).addRoutes(to: router)
     return router
 }

@@ -68,11 +68,14 @@ struct EndToEndTests {
         #expect((cutout.width, cutout.height, cutout.channels) == (7, 5, 4))
         #expect(try decode(output + "/other_cutout.png").width == 3)
 
+        // Gradients hold no person: each report line is followed by a no_person warning.
         let lines = run.console.error.split(separator: "\n")
-        #expect(lines.count == 3)
+        #expect(lines.count == 5)
         #expect(lines[0].hasPrefix("[1/2] \(folder.path)/in/other.png -> \(output)/other_alpha.png, other_cutout.png ("))
-        #expect(lines[1].hasPrefix("[2/2] \(folder.path)/in/person.png -> "))
-        #expect(lines[2].hasPrefix("done 2, failed 0, "))
+        #expect(lines[1] == "matte: \(folder.path)/in/other.png: warning: no_person: \(CheckWarning.noPersonFound.message)")
+        #expect(lines[2].hasPrefix("[2/2] \(folder.path)/in/person.png -> "))
+        #expect(lines[3].hasPrefix("matte: \(folder.path)/in/person.png: warning: no_person: "))
+        #expect(lines[4].hasPrefix("done 2, failed 0, "))
         #expect(run.console.output.isEmpty)
     }
 

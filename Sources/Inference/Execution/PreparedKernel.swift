@@ -13,6 +13,9 @@ enum PreparedKernel {
     case mean(axes: [Int])
     case resize(Resize)
     case concatenate(axis: Int)
+    case pad(before: [Int], after: [Int])
+    /// A copy: the elements stay in order.
+    case reshape
 
     /// A short name of the kernel for profiles: the operator, and for convolutions their shape.
     var kind: String {
@@ -30,6 +33,8 @@ enum PreparedKernel {
         case .mean: return "mean"
         case .resize(let resize): return "resize \(resize.mode)"
         case .concatenate: return "concatenate"
+        case .pad: return "pad"
+        case .reshape: return "reshape"
         }
     }
 
@@ -85,6 +90,10 @@ enum PreparedKernel {
             self = .resize(resize)
         case .concatenate(let axis):
             self = .concatenate(axis: axis)
+        case .pad(let before, let after):
+            self = .pad(before: before, after: after)
+        case .reshape:
+            self = .reshape
         }
     }
 
@@ -154,6 +163,18 @@ enum PreparedKernel {
                 ReferenceKernels.concatenate(inputs, shapes: inputShapes, axis: axis, output: output)
             } else {
                 Inference.concatenate(inputs, shapes: inputShapes, axis: axis, output: output, threads: threads)
+            }
+        case .pad(let before, let after):
+            if reference {
+                ReferenceKernels.pad(inputs[0], shape: inputShapes[0], before: before, after: after, output: output)
+            } else {
+                Inference.pad(inputs[0], shape: inputShapes[0], before: before, after: after, output: output,
+                              threads: threads)
+            }
+        case .reshape:
+            // Same count: the planned shapes hold the same elements.
+            if let source = inputs[0].baseAddress, let destination = output.baseAddress {
+                destination.update(from: source, count: output.count)
             }
         }
     }

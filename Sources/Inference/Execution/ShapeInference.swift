@@ -57,6 +57,16 @@ enum ShapeInference {
                 throw fail("no inputs, axis out of range, or shapes differ off the concatenation axis")
             }
             return [shape]
+        case .pad(let before, let after):
+            guard let shape = paddedShape(try input(0), before: before, after: after) else {
+                throw fail("padding \(before), \(after) does not fit")
+            }
+            return [shape]
+        case .reshape(let target):
+            guard let shape = reshapedShape(try input(0), to: target) else {
+                throw fail("cannot be reshaped to \(target)")
+            }
+            return [shape]
         }
     }
 }

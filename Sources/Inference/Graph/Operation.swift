@@ -21,6 +21,12 @@ public enum Operation: Sendable, Equatable {
     case resize(Resize)
     /// Concatenation along `axis` (NHWC axis). Inputs: any number.
     case concatenate(axis: Int)
+    /// Zero padding: `before[d]` elements before and `after[d]` after along each axis `d` (one entry
+    /// per axis of `x`). Input: `x`.
+    case pad(before: [Int], after: [Int])
+    /// The same row-major elements under `shape` (at most one -1, resolved from the element count).
+    /// Input: `x`.
+    case reshape(shape: [Int])
 }
 
 public enum BinaryOperator: Sendable, Equatable {

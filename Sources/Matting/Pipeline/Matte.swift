@@ -23,6 +23,9 @@ public struct Matte: Sendable {
     /// is laid over: that is the request's `background`, a `Backdrop`.)
     public var backgroundEstimate: Image? = nil
     public var timings: StageTimings
+    /// The selfie network's person probability at its own resolution, stretched over the whole photo;
+    /// nil when the subject is `any` (the network does not run). The photo checks reuse it.
+    public var person: Plane? = nil
 }
 
 /// Why matting could not run.

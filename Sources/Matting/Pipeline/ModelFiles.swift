@@ -68,5 +68,7 @@ public enum ModelFiles {
     public static let selfie = "selfie_segmentation.tflite"
     public static let selfieLandscape = "selfie_segmentation_landscape.tflite"
     public static let u2netp = "u2netp.onnx"
+    /// MediaPipe's short-range face detector, for the photo checks.
+    public static let faceDetector = "face_detection_short_range.tflite"
     public static let fetchCommand = "scripts/fetch-assets"
 }

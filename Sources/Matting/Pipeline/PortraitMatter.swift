@@ -27,10 +27,16 @@ public protocol PortraitMatting: Sendable {
     /// Cores each call may use.
     var threads: Int { get }
     func matte(_ image: Image, options: MattingOptions) throws -> Matte
+    /// The photo checks (`PhotoChecker`) on `image`, reusing `person` (`Matte.person`) when given;
+    /// nil from a matter that has none.
+    func check(_ image: Image, person: Plane?) throws -> PhotoCheck?
 }
 
 extension PortraitMatting {
     public var threads: Int { 1 }
+
+    /// Matters without checks of their own (stand-ins in tests) have none.
+    public func check(_ image: Image, person: Plane?) throws -> PhotoCheck? { nil }
 }
 
 /// Turns photos of people into alpha mattes and cut-outs. Loads its networks once; `matte` may be
@@ -52,6 +58,9 @@ public final class PortraitMatter: PortraitMatting {
     public let threads: Int
     public let segmenter: SelfieSegmenter
     public let detector: SalientObjectDetector
+    /// The photo checks, loaded on first use (`check`): a matter that is never asked to check does
+    /// not read the face model.
+    private let checker: LoadedOnce<PhotoChecker>
 
     /// - Parameters:
     ///   - modelDirectory: folder holding the model files (see `ModelFiles`).
@@ -64,7 +73,15 @@ public final class PortraitMatter: PortraitMatting {
         // of its own: on the global queue it would hold a worker that `parallelFor` waits for.
         Thread.detachNewThread { detector.plan.prepareArena() }
         self.detector = detector
-        self.segmenter = try SelfieSegmenter(directory: modelDirectory)
+        let segmenter = try SelfieSegmenter(directory: modelDirectory)
+        self.segmenter = segmenter
+        checker = LoadedOnce {
+            PhotoChecker(faceDetector: try FaceDetector(directory: modelDirectory), segmenter: segmenter)
+        }
+    }
+
+    public func check(_ image: Image, person: Plane?) throws -> PhotoCheck? {
+        try checker.value().check(image, person: person, threads: threads)
     }
 
     /// Mattes one photo (any channel count; RGBA is flattened over white for the networks, and the
@@ -121,6 +138,7 @@ public final class PortraitMatter: PortraitMatting {
                           timings: timings)
         }
         matte.timings.postprocess = clock.now - start
+        matte.person = person
         return matte
     }
 }

@@ -9,7 +9,7 @@ import Imaging
 ///
 /// ```json
 /// {"mode": "best", "subject": "person", "outputs": ["alpha", "cutout", "composite"],
-///  "format": "webp", "quality": 85, "background": "blur:24", "maxPixels": 50000000}
+///  "format": "webp", "quality": 85, "background": "blur:24", "maxPixels": 50000000, "check": "report"}
 /// ```
 ///
 /// | key | values | default |
@@ -21,6 +21,7 @@ import Imaging
 /// | `quality` | 1...100, for `jpeg` (default 90) and lossy `webp` | none |
 /// | `background` | `#rrggbb`, a colour name, `blur`, `blur:<radius>` (pixels, 1...1000), or `image` (a background image comes with the photo) | white, for a composite |
 /// | `maxPixels` | largest photo or background, width x height, checked from the header before decoding | 50,000,000 |
+/// | `check` | `report` (the photo checks' findings come with the result), `strict` (a photo with a warning is refused, not matted) | none |
 ///
 /// Unknown keys are refused when decoding, so that a misspelt option is an error, not a silent default.
 public struct MattingRequest: Codable, Sendable, Equatable {
@@ -38,10 +39,20 @@ public struct MattingRequest: Codable, Sendable, Equatable {
     /// What `BackdropName` reads, or `image`; nil is white.
     public var background: String?
     public var maxPixels: Int = 50_000_000
+    /// Whether to check the photo first (`PhotoChecker`); nil: no checks.
+    public var check: CheckMode?
+
+    /// What becomes of the photo checks' findings.
+    public enum CheckMode: String, Codable, Sendable, CaseIterable {
+        /// They come with the result (`MattingResult.check`).
+        case report
+        /// A photo with any warning is refused (`PhotoError.checkFailed`) before it is matted.
+        case strict
+    }
 
     public init(mode: MattingOptions.Mode = .best, subject: BranchFusion.Subject = .person, outputs: [Output]? = nil,
                 format: ImageFormat = .png, quality: Int? = nil, background: String? = nil,
-                maxPixels: Int = 50_000_000) {
+                maxPixels: Int = 50_000_000, check: CheckMode? = nil) {
         self.mode = mode
         self.subject = subject
         self.outputs = outputs
@@ -49,6 +60,7 @@ public struct MattingRequest: Codable, Sendable, Equatable {
         self.quality = quality
         self.background = background
         self.maxPixels = maxPixels
+        self.check = check
     }
 
     /// The pipeline's own options.
@@ -118,7 +130,7 @@ public struct MattingRequest: Codable, Sendable, Equatable {
     // MARK: JSON
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, subject, outputs, format, quality, background, maxPixels
+        case mode, subject, outputs, format, quality, background, maxPixels, check
     }
 
     private struct AnyKey: CodingKey {
@@ -142,6 +154,7 @@ public struct MattingRequest: Codable, Sendable, Equatable {
         quality = try container.decodeIfPresent(Int.self, forKey: .quality)
         background = try container.decodeIfPresent(String.self, forKey: .background)
         maxPixels = try container.decodeIfPresent(Int.self, forKey: .maxPixels) ?? 50_000_000
+        check = try container.decodeIfPresent(CheckMode.self, forKey: .check)
     }
 }
 

@@ -21,6 +21,8 @@ public enum PhotoError: Error, CustomStringConvertible {
     case matting(any Error)
     /// An output could not be encoded.
     case encoding(ImageError)
+    /// `check` is `strict` and the photo checks found something (`PhotoCheck.warnings`).
+    case checkFailed(PhotoCheck)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum PhotoError: Error, CustomStringConvertible {
         case .backgroundMissing: "background: 'image' needs a background image with the photo"
         case .matting(let error): "matting failed: \(error)"
         case .encoding(let error): "\(error)"
+        case .checkFailed(let check):
+            "skipped by --check strict: " + check.warnings.map { "\($0.code.rawValue): \($0.message)" }.joined(separator: "; ")
         }
     }
 }
@@ -75,6 +79,12 @@ public struct MattingResult: Sendable {
     /// In `MattingRequest.Output` order, as `resolvedOutputs` lists them.
     public var files: [File]
     public var timings: PhotoTimings
+    /// The photo checks' findings, when the request asked for them (`MattingRequest.check`).
+    public var check: PhotoCheck?
+    /// What the user should hear about: the check's warnings when checked; else `no_person` when the
+    /// subject is `person` and the person mask is all but empty, so a near-empty matte does not come
+    /// back unexplained.
+    public var warnings: [CheckWarning] = []
 
     public subscript(output: MattingRequest.Output) -> File? { files.first { $0.output == output } }
 }
@@ -107,6 +117,12 @@ extension PortraitMatting {
         }
         timings.decode = clock.now - start
 
+        var check: PhotoCheck?
+        if request.check == .strict {
+            let found = try checked(image, person: nil)
+            if !found.warnings.isEmpty { throw .checkFailed(found) }
+            check = found
+        }
         let matte: Matte
         do {
             matte = try self.matte(image, options: request.matting)
@@ -116,6 +132,14 @@ extension PortraitMatting {
             throw .matting(error)
         }
         timings.matting = matte.timings
+        if request.check == .report {
+            do { check = try self.check(image, person: matte.person) } catch { throw .matting(error) }
+        }
+        var warnings = check?.warnings ?? []
+        if check == nil, request.subject == .person, let person = matte.person,
+           PersonCoverage(person: person).fraction < CheckThresholds().minimumPersonFraction {
+            warnings.append(CheckWarning.noPersonFound)
+        }
 
         var files: [MattingResult.File] = []
         for output in request.resolvedOutputs {
@@ -137,7 +161,29 @@ extension PortraitMatting {
             } catch { throw .encoding(error) }
             timings.encode += clock.now - start
         }
-        return MattingResult(width: matte.alpha.width, height: matte.alpha.height, files: files, timings: timings)
+        return MattingResult(width: matte.alpha.width, height: matte.alpha.height, files: files, timings: timings,
+                             check: check, warnings: warnings)
+    }
+
+    /// The photo checks on `image`, their errors (a missing face model) as matting errors; a matter
+    /// without checks fails as if the face model were missing.
+    private func checked(_ image: Image, person: Plane?) throws(PhotoError) -> PhotoCheck {
+        let check: PhotoCheck?
+        do { check = try self.check(image, person: person) } catch { throw .matting(error) }
+        guard let check else {
+            throw .matting(MattingError.modelMissing(path: ModelFiles.faceDetector, fetchCommand: ModelFiles.fetchCommand))
+        }
+        return check
+    }
+
+    /// Decodes `photo` under `maxPixels` and the shape limit, as `run` does, and checks it.
+    public func check(photo: ImageInput, maxPixels: Int = MattingRequest().maxPixels) throws(PhotoError) -> PhotoCheck {
+        let image: Image
+        do throws(ImageError) {
+            image = try Self.image(photo, options: DecodeOptions(pixelLimit: maxPixels,
+                                                                 maximumAspectRatio: PortraitMatter.maximumAspectRatio))
+        } catch { throw .photo(error) }
+        return try checked(image, person: nil)
     }
 
     /// The pixels of `input`, decoded under `options` when they come as file bytes.

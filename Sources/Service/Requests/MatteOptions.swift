@@ -13,6 +13,7 @@ import Matting
 /// | `mode` | `best` (both networks, refined), `fast` (one network, guided upsampling) | `best` |
 /// | `subject` | `person` (other objects dropped), `any` (the most salient subject, as rembg) | `person` |
 /// | `url` | http(s) URL of the photo, fetched by the server when `--allow-url-fetch` is on | none |
+/// | `check` | `report` (JSON answers carry the photo checks under `check` anyway), `strict` (a photo with a check warning is refused, 422) | `report` in JSON answers |
 ///
 /// Each value is read here; how the values fit together is `MattingRequest.validate()`'s to say.
 public struct MatteOptions: Sendable, Equatable {
@@ -24,11 +25,12 @@ public struct MatteOptions: Sendable, Equatable {
     public var mode: MattingOptions.Mode = .best
     public var subject: BranchFusion.Subject = .person
     public var url: String?
+    public var check: MattingRequest.CheckMode?
 
     public init() {}
 
     /// Option names, in the order messages list them.
-    public static let names = ["output", "format", "quality", "background", "mode", "subject", "url"]
+    public static let names = ["output", "format", "quality", "background", "mode", "subject", "url", "check"]
 
     /// Parses option fields (name, value) in order; each name at most once.
     ///
@@ -59,6 +61,8 @@ public struct MatteOptions: Sendable, Equatable {
                 options.mode = try choice(name, value)
             case "subject":
                 options.subject = try choice(name, value)
+            case "check":
+                options.check = try choice(name, value)
             default:  // url
                 guard !value.isEmpty else { throw .invalidOption(name, value, expected: "an http or https URL") }
                 options.url = value
@@ -113,7 +117,8 @@ public struct MatteOptions: Sendable, Equatable {
             if format != .jpeg { outputs += [.cutout] }
         }
         let request = MattingRequest(mode: mode, subject: subject, outputs: outputs, format: format, quality: quality,
-                                     background: background, maxPixels: maxPixels)
+                                     background: background, maxPixels: maxPixels,
+                                     check: check ?? (json ? .report : nil))
         do throws(RequestError) {
             try request.validate()
         } catch {

@@ -56,6 +56,7 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         case .backgroundMissing: conflictingOptions("\(error)")
         case .matting(let error): ServiceError(.internalServerError, code: "matting_failed", "matting failed: \(error)")
         case .encoding(let error): ServiceError(.internalServerError, code: "encoding_failed", "\(error)")
+        case .checkFailed: ServiceError(.unprocessableContent, code: "check_failed", "\(error)")
         }
     }
 

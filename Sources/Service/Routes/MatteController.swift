@@ -28,8 +28,18 @@ struct MatteController {
         let configuration = state.configuration
         let deadline = Deadline(seconds: configuration.requestTimeout)
         let start = ContinuousClock.now
-        let limit = configuration.maxBodyBytes
+        return try await Self.withBody(of: request, state: state, deadline: deadline) { body in
+            try await matte(request, body: body, deadline: deadline, start: start)
+        }
+    }
 
+    /// Runs `handle` on the whole body of `request`: an over-long declared body is refused (413) before
+    /// it is read; its size is reserved in the service's body budget (503 when full) until `handle`
+    /// returns; it is read under `deadline` (408; a malformed or broken-off body is 400).
+    static func withBody(of request: Request, state: ServiceState, deadline: Deadline,
+                         _ handle: (ByteBuffer) async throws -> Response) async throws -> Response {
+        let configuration = state.configuration
+        let limit = configuration.maxBodyBytes
         let declared = request.headers[.contentLength].flatMap { Int($0) }
         if let declared, declared > limit {
             throw ServiceError.bodyTooLarge(limit: limit)
@@ -52,6 +62,12 @@ struct MatteController {
                 throw ServiceError.brokenBody(error)
             }
         }
+        return try await handle(body)
+    }
+
+    private func matte(_ request: Request, body: ByteBuffer, deadline: Deadline, start: ContinuousClock.Instant)
+        async throws -> Response {
+        let configuration = state.configuration
         let received = ContinuousClock.now
 
         let input = try MatteRequest.read(query: request.uri.query, contentType: request.headers[.contentType],
@@ -136,6 +152,8 @@ struct MatteController {
             var composite: String?
             var compositeFormat: String?
             var timings: [String: Double]
+            var check: PhotoCheck?
+            var warnings: [CheckWarning]
         }
         let rounded = { (value: Double) in (value * 10).rounded() / 10 }
         var timings = Dictionary(uniqueKeysWithValues: Self.stageMilliseconds(result.timings))
@@ -146,7 +164,7 @@ struct MatteController {
         let body = Body(width: result.width, height: result.height, alpha: base64(result[.alpha]) ?? "",
                         cutout: base64(result[.cutout]), cutoutFormat: result[.cutout]?.format.rawValue,
                         composite: base64(result[.composite]), compositeFormat: result[.composite]?.format.rawValue,
-                        timings: timings.mapValues(rounded))
+                        timings: timings.mapValues(rounded), check: result.check, warnings: result.warnings)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let data = try encoder.encode(body)

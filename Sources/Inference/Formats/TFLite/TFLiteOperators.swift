@@ -107,6 +107,8 @@ extension TFLiteImporter {
         case Builtin.mean: try mean(op)
         case Builtin.resizeBilinear: try resizeBilinear(op)
         case Builtin.concatenation: try concatenation(op)
+        case Builtin.pad: try pad(op)
+        case Builtin.reshape: try reshape(op)
         case Builtin.custom where op.code.customCode == TFLiteSchema.transposedConvolutionCustomCode:
             try transposedConvolution(op)
         default:
@@ -365,6 +367,46 @@ extension TFLiteImporter {
         for position in op.info.inputs.indices { inputs.append(try op.input(position)) }
         try addNode(op, .concatenate(axis: axis), inputs: inputs, outputs: [try op.output],
                     fusedActivation: try op.activation(options.int8(Field.fusedActivation)))
+    }
+
+    /// `PAD`: input `x`, paddings from a constant int32 tensor `[rank, 2]` (before, after per axis);
+    /// the padding value is 0.
+    mutating func pad(_ op: TFLiteOperator) throws(ModelError) {
+        try op.expect(inputs: 2)
+        let x = try op.input(0), paddings = try op.input(1)
+        let info = model.tensors[paddings]
+        guard info.shape.count == 2, info.shape[1] == 2, let values = try intConstant(paddings) else {
+            throw .unsupported("\(op) has paddings '\(info.name)' that are not a constant int32 [rank, 2] tensor")
+        }
+        let rank = info.shape[0]
+        let inputRank = model.tensors[x].shape.count
+        guard values.allSatisfy({ $0 >= 0 && $0 <= TFLiteModel.maximumElementCount }),
+              inputRank == 0 || inputRank == rank else {
+            throw .malformed("\(op) has paddings \(values) for a rank-\(inputRank) input")
+        }
+        let before = (0..<rank).map { values[2 * $0] }, after = (0..<rank).map { values[2 * $0 + 1] }
+        try addNode(op, .pad(before: before, after: after), inputs: [x], outputs: [try op.output])
+    }
+
+    /// `RESHAPE`: input `x`; the new shape from a constant int32 second input, else the options'
+    /// `new_shape`, else the output tensor's shape as the file states it.
+    mutating func reshape(_ op: TFLiteOperator) throws(ModelError) {
+        try op.expect(inputs: 1, 2)
+        let x = try op.input(0), output = try op.output
+        var shape: [Int]
+        if let shapeTensor = op.optionalInput(1) {
+            shape = try constantInts(shapeTensor, of: op, role: "shape")
+        } else if let options = try op.options(TFLiteSchema.BuiltinOptionsType.reshape),
+                  let newShape = try options.vector(TFLiteSchema.ReshapeOptions.newShape, elementSize: 4,
+                                                    what: "new_shape of \(op)") {
+            shape = try newShape.int32s().map { Int($0) }
+        } else {
+            shape = model.tensors[output].shape
+        }
+        guard !shape.isEmpty, shape.allSatisfy({ $0 == -1 || ($0 >= 1 && $0 <= TFLiteModel.maximumElementCount) }) else {
+            throw .malformed("\(op) has new shape \(shape)")
+        }
+        try addNode(op, .reshape(shape: shape), inputs: [x], outputs: [output])
     }
 
     // MARK: Helpers

@@ -8,7 +8,8 @@
 ///   from `[1, KH, KW, C * multiplier]` to `[C * multiplier, KH, KW, 1]`.
 /// - Fused activations NONE, RELU and RELU6 are kept on convolutions and pools, and become a separate
 ///   activation node after `ADD`, `MUL` and `CONCATENATION`.
-/// - Axes of `MEAN` and sizes of `RESIZE_BILINEAR` come from constant int32 tensors and become attributes.
+/// - Axes of `MEAN`, sizes of `RESIZE_BILINEAR` and paddings of `PAD` come from constant int32 tensors and
+///   become attributes; `RESHAPE` takes its shape from its constant input, its options or its output tensor.
 /// - MediaPipe's custom `Convolution2DTransposeBias` becomes a transposed convolution.
 /// Anything else throws `ModelError.unsupported` naming the operator and its first output tensor.
 public enum TFLiteReader {

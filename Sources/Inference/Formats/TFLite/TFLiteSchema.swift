@@ -109,6 +109,10 @@ enum TFLiteSchema {
         static let keepDimensions = 0
     }
 
+    enum ReshapeOptions {
+        static let newShape = 0
+    }
+
     /// `union BuiltinOptions` type ids (1-based; 0 = none).
     enum BuiltinOptionsType {
         static let conv2D: UInt8 = 1
@@ -117,6 +121,7 @@ enum TFLiteSchema {
         static let concatenation: UInt8 = 10
         static let add: UInt8 = 11
         static let resizeBilinear: UInt8 = 15
+        static let reshape: UInt8 = 17
         static let mul: UInt8 = 21
         static let reducer: UInt8 = 27
     }
@@ -170,8 +175,10 @@ enum TFLiteSchema {
         static let mul: Int32 = 18
         static let relu: Int32 = 19
         static let relu6: Int32 = 21
+        static let reshape: Int32 = 22
         static let resizeBilinear: Int32 = 23
         static let custom: Int32 = 32
+        static let pad: Int32 = 34
         static let mean: Int32 = 40
         static let hardSwish: Int32 = 117
 
