@@ -8,6 +8,8 @@
 //                 (whole-image errors; per method mean and median)
 //   photo         a 1920x1080 photo decoded, matted and encoded by us, beside rembg's times on it
 //   sheet         the contact sheet OUTPUT_DIR/contact-sheet.png (see ContactSheet)
+//   precision     bf16 networks beside fp32 on the composites, the real portraits (--portraits) and the
+//                 sample portraits, best and fast mode (see PrecisionComparison)
 //
 // DATA_DIR holds GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png. The references
 // folder holds PyMatting's alphas (GTnn_trimapK.f32: raw little-endian float32, row-major, the image's
@@ -49,6 +51,11 @@ struct QualityBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Images whose first composite goes on the contact sheet: hair, long hair, fur.",
                                valueName: "list"))
     var sheetImages = "GT04,GT08,GT16"
+
+    @Option(name: .customLong("portraits"),
+            help: ArgumentHelp("Folder of real portraits NAME_image.png with drawn mattes NAME_alpha.png, for the precision part (default: portraits beside data-dir).",
+                               valueName: "dir"))
+    var portraitsDirectory: String?
 
     @Option(help: "Cores for the solver and the pipeline.")
     var threads = 2
@@ -127,6 +134,7 @@ struct QualityBenchmark: ParsableCommand {
         options.outputDirectory = outputDirectory
         options.modelDirectory = modelDirectory
         options.samplesDirectory = samplesDirectory
+        options.portraitsDirectory = portraitsDirectory ?? dataDirectory + "/../portraits"
         options.verbose = verbose
         options.scale = scale
         return options
@@ -143,7 +151,7 @@ struct QualityBenchmark: ParsableCommand {
 
         var results = Results()
         // The networks load once, and only for the parts that run them.
-        let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased } ? nil : {
+        let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased || $0 == .precision } ? nil : {
             do {
                 return try PortraitMatter(modelDirectory: options.modelDirectory, threads: options.solver.threads)
             } catch {
@@ -175,6 +183,8 @@ struct QualityBenchmark: ParsableCommand {
                 print("\nContact sheet: \(path). Per row: photo | ours: alpha, over a checkerboard, over a colour | "
                       + "rembg with alpha matting: the same. Rows: \(entries.map(\.label).joined(separator: ", ")) "
                       + "(portraits in person mode, composites in any-subject mode).")
+            case .precision:
+                results.precision = runPrecisionComparison(options)
             }
         }
         writeJSON(results, to: options.outputDirectory + "/quality.json")
@@ -186,6 +196,7 @@ enum Part: String, CaseIterable {
     case trimapFree = "trimap-free"
     case photo
     case sheet
+    case precision
 }
 
 /// The settings every part reads.
@@ -202,6 +213,7 @@ struct Options {
     var outputDirectory = "results/quality"
     var modelDirectory = ModelFiles.defaultDirectory
     var samplesDirectory = ModelFiles.samplesDirectory
+    var portraitsDirectory = ""
     var verbose = false
     var scale: Double = 1
 }
@@ -211,6 +223,7 @@ struct Results: Codable {
     var trimapBased: [TrimapBasedRow] = []
     var trimapFree: [TrimapFreeRow] = []
     var photo: [PhotoTimingRow] = []
+    var precision: [PrecisionRow] = []
 }
 
 extension ClosedFormMatting.Preconditioner: ExpressibleByArgument {}
