@@ -28,7 +28,7 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Thread counts, comma-separated.", valueName: "list"))
     var threads = "1,2"
 
-    @Option(help: ArgumentHelp("What the convolutions multiply in: fp32 or bf16 (default: $MATTE_PRECISION, else bf16 where the CPU has AVX512_BF16).",
+    @Option(help: ArgumentHelp("What the convolutions multiply in: fp32 or bf16 (default: $MATTE_PRECISION, else fp32).",
                                valueName: "precision"))
     var precision: Precision?
 

@@ -116,6 +116,50 @@ struct ConvolutionBFloat16Tests {
         }
     }
 
+    /// A part read through a resize or a pooling gives, bit for bit, what running that first does.
+    @Test func partThroughProducer() throws {
+        let test = ConvolutionCase(geometry: ConvolutionGeometry(
+            inputHeight: 9, inputWidth: 7, inputChannels: 32, outputChannels: 16, kernelHeight: 3, kernelWidth: 3,
+            dilations: (2, 2), padding: .explicit(top: 2, left: 2, bottom: 2, right: 2)), activation: .relu)
+        let g = test.geometry
+        let (convolution, _, _, _) = Self.made(test, seed: 3)
+        #expect(convolution.usesBFloat16)
+        var values = SeededValues(seed: 4)
+        let first = 16, second = 16
+        let smallShape = [1, 5, 4, first]
+        let rows = ConvolutionRows.RowProducer.resize(ResizeRows(
+            Resize(mode: .linear, coordinateTransform: .pytorchHalfPixel, size: (g.inputHeight, g.inputWidth)),
+            inputShape: smallShape))
+        let small = values.array(smallShape.reduce(1, *))
+        let plain = values.array(g.inputHeight * g.inputWidth * second)
+        var resized = [Float](repeating: .nan, count: g.inputHeight * g.inputWidth * first)
+        small.withUnsafeBufferPointer { small in
+            resized.withUnsafeMutableBufferPointer { resized in
+                for row in 0..<g.inputHeight {
+                    rows.write(row: row, from: small.baseAddress!, to: resized.baseAddress! + row * g.inputWidth * first,
+                               pixelStride: first, columns: g.inputWidth)
+                }
+            }
+        }
+        var joined: [Float] = []
+        for pixel in 0..<(g.inputHeight * g.inputWidth) {
+            joined += resized[(pixel * first)..<((pixel + 1) * first)]
+            joined += plain[(pixel * second)..<((pixel + 1) * second)]
+        }
+        let expected = runPacked(convolution, input: joined, threads: 1)
+        var output = [Float](repeating: .nan, count: g.outputCount)
+        small.withUnsafeBufferPointer { small in
+            plain.withUnsafeBufferPointer { plain in
+                output.withUnsafeMutableBufferPointer { output in
+                    convolution.run(parts: [ConvolutionRows.Part(input: small.baseAddress!, channels: first, through: rows),
+                                            ConvolutionRows.Part(input: plain.baseAddress!, channels: second)],
+                                    residual: nil, output: output.baseAddress!, threads: 2, multiplyAddsPerThread: 1)
+                }
+            }
+        }
+        #expect(output == expected)
+    }
+
     /// Asking for fp32 keeps today's float32 kernels, bit for bit.
     @Test(arguments: [pointwiseCases[3], generalCases[2]])
     func fp32IsUnchanged(_ test: ConvolutionCase) {

@@ -15,7 +15,8 @@
 /// A part may also be the resize or pooling of another tensor, computed as its rows are buffered.
 ///
 /// With `bfloat16`, each buffered row is also kept rounded to bfloat16 (`bfloat16Row`), in a ring of
-/// its own, for the bfloat16 kernels: rounded once per row buffered, not at every read.
+/// its own, for the bfloat16 kernels: rounded once per row buffered, not at every read (an input in
+/// one plain part straight from the input, others from the float32 row).
 ///
 /// One instance belongs to one thread; it is not `Sendable`.
 final class ConvolutionRows {
@@ -88,8 +89,10 @@ final class ConvolutionRows {
         held = UnsafeMutablePointer<Int>.allocate(capacity: slots)
         held.initialize(repeating: -1, count: slots)
         if bfloat16 {
-            bfloat16Storage = UnsafeMutableRawPointer.allocate(byteCount: slots * rowFloats * 2, alignment: 64)
+            let bfloat16Storage = UnsafeMutableRawPointer.allocate(byteCount: slots * rowFloats * 2, alignment: 64)
                 .bindMemory(to: UInt16.self, capacity: slots * rowFloats)
+            bfloat16Storage.initialize(repeating: 0, count: slots * rowFloats)
+            self.bfloat16Storage = bfloat16Storage
             let bfloat16Held = UnsafeMutablePointer<Int>.allocate(capacity: slots)
             bfloat16Held.initialize(repeating: -1, count: slots)
             self.bfloat16Held = bfloat16Held
@@ -115,7 +118,16 @@ final class ConvolutionRows {
         let destination = bfloat16Storage! + slot * rowFloats
         if bfloat16Held![slot] != index {
             bfloat16Held![slot] = index
-            BFloat16.convert(row(image: image, y: y), destination, count: rowFloats)
+            let columns = min(width, paddedWidth - padLeft)
+            if parts.count == 1 && channelStride == channels && parts[0].through == nil {
+                // Straight from the input: the padding stays the zeros it was made with.
+                if columns > 0 {
+                    BFloat16.convert(parts[0].input + index * width * channels, destination + padLeft * channels,
+                                     count: columns * channels)
+                }
+            } else {
+                BFloat16.convert(row(image: image, y: y), destination, count: rowFloats)
+            }
         }
         return UnsafePointer(destination)
     }
