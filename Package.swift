@@ -45,8 +45,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
+        /// The bfloat16 inner kernels of the convolutions: C with AVX512_BF16 intrinsics, compiled for that
+        /// target function by function and called only when cpuid says the CPU has it (`Precision`).
+        .target(name: "CBFloat16"),
         /// Tensors, the format-neutral graph, model-file readers, CPU kernels, execution.
-        .target(name: "Inference", swiftSettings: native),
+        .target(name: "Inference", dependencies: ["CBFloat16"], swiftSettings: native),
         /// Image buffers, codecs (JPEG, PNG, WebP), EXIF orientation.
         .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib"], swiftSettings: native),
         /// The matting pipeline: pre-processing, networks, fusion, refinement, compositing, and the one

@@ -1,6 +1,6 @@
 // Times our inference of a model file on a fixed input: warm-up, then repeated runs of the
 // execution plan alone (pre- and post-processing excluded), printing one JSON line per thread count:
-// {"model", "runtime", "threads", "median_ms", "min_ms", "runs", "gflops", "peak_rss_mb", "samples_ms"}.
+// {"model", "runtime", "precision", "threads", "median_ms", "min_ms", "runs", "gflops", "peak_rss_mb", "samples_ms"}.
 import ArgumentParser
 import Foundation
 import Inference
@@ -10,7 +10,7 @@ struct InferenceBenchmark: ParsableCommand {
         commandName: "matte-benchmark",
         abstract: "Time our inference of a model file (the timing side of scripts/benchmark).",
         discussion: """
-            Prints one JSON line per thread count: model, runtime, threads, median_ms, min_ms, runs, \
+            Prints one JSON line per thread count: model, runtime, precision, threads, median_ms, min_ms, runs, \
             gflops, peak_rss_mb, samples_ms. --profile also prints, per thread count, the time of each \
             kind of operator (medians over runs); --layers the time of each step (median) with its \
             GFLOP/s, slowest first.
@@ -27,6 +27,10 @@ struct InferenceBenchmark: ParsableCommand {
 
     @Option(help: ArgumentHelp("Thread counts, comma-separated.", valueName: "list"))
     var threads = "1,2"
+
+    @Option(help: ArgumentHelp("What the convolutions multiply in: fp32 or bf16 (default: $MATTE_PRECISION, else fp32).",
+                               valueName: "precision"))
+    var precision: Precision?
 
     @Flag(help: "Also print the median time of each kind of operator.")
     var profile = false
@@ -50,17 +54,17 @@ struct InferenceBenchmark: ParsableCommand {
 
     /// The plan alone outlives this: the file's bytes and the graph are freed once it is built, as in
     /// `matte`, so the peak memory reported counts each weight once (see `ExecutionPlan`).
-    static func loadPlan(_ path: String) -> ExecutionPlan {
+    static func loadPlan(_ path: String, precision: Precision) -> ExecutionPlan {
         guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
         do {
-            return try ExecutionPlan(graph: ModelReader.read([UInt8](data), name: path))
+            return try ExecutionPlan(graph: ModelReader.read([UInt8](data), name: path), precision: precision)
         } catch {
             fail("\(path): \(error)")
         }
     }
 
     func run() throws {
-        let plan = Self.loadPlan(modelPath)
+        let plan = Self.loadPlan(modelPath, precision: precision ?? .preferred)
 
         // A deterministic input in [0, 1].
         var generator = UInt32(12345)
@@ -114,8 +118,8 @@ struct InferenceBenchmark: ParsableCommand {
             let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
             let gflops = Double(plan.multiplyAdds) * 2 / (median * 1e-3) / 1e9
             let samples = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
-            print(String(format: "{\"model\": \"%@\", \"runtime\": \"matte\", \"threads\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"runs\": %d, \"gflops\": %.1f, \"peak_rss_mb\": %.1f, ",
-                         name, threadCount, median, times[0], runs, gflops, peakResidentMegabytes()) + "\"samples_ms\": [\(samples)]}")
+            print(String(format: "{\"model\": \"%@\", \"runtime\": \"matte\", \"precision\": \"%@\", \"threads\": %d, \"median_ms\": %.3f, \"min_ms\": %.3f, \"runs\": %d, \"gflops\": %.1f, \"peak_rss_mb\": %.1f, ",
+                         name, plan.precision.rawValue, threadCount, median, times[0], runs, gflops, peakResidentMegabytes()) + "\"samples_ms\": [\(samples)]}")
         }
     }
 }
@@ -134,5 +138,7 @@ func peakResidentMegabytes() -> Double {
     }
     return 0
 }
+
+extension Precision: ExpressibleByArgument {}
 
 InferenceBenchmark.main()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Inference
 import Matting
 
 /// `matte`: command-line options over the `Matting` library. Option names follow the BSHM inference
@@ -140,6 +141,12 @@ struct MatteCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Cores used for inference (default: all).", valueName: "count"))
     var threads: Int?
 
+    @Option(help: ArgumentHelp("""
+        What the networks' convolutions multiply in: bf16 (bfloat16 products summed in float32, twice the \
+        rate, on CPUs with AVX512_BF16) or fp32 ($MATTE_PRECISION; default fp32).
+        """, valueName: "precision"))
+    var precision: Precision?
+
     @Option(name: .customLong("models"),
             help: ArgumentHelp("Folder holding the model files (default: $MATTE_MODELS, else \(ModelFiles.defaultDirectory)).",
                                valueName: "dir"))
@@ -207,6 +214,7 @@ struct MatteCommand: AsyncParsableCommand {
             console.writeOutput(BuildInfo(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory).text)
             return
         }
+        if let precision { Precision.preferred = precision }
         if try runBatch(console: console, standardInput: standardInput) > 0 { throw ExitCode.failure }
     }
 }
@@ -214,3 +222,4 @@ struct MatteCommand: AsyncParsableCommand {
 extension MattingOptions.Mode: ExpressibleByArgument {}
 extension MattingRequest.CheckMode: ExpressibleByArgument {}
 extension BranchFusion.Subject: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}

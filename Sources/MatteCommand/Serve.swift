@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import Matting
 import Service
 
@@ -60,6 +61,10 @@ struct Serve: AsyncParsableCommand {
             help: ArgumentHelp("Folder holding the model files ($MATTE_MODELS; default \(ModelFiles.defaultDirectory)).",
                                valueName: "dir"))
     var modelDirectory: String?
+
+    @Option(help: ArgumentHelp("What the networks' convolutions multiply in: bf16 or fp32 ($MATTE_PRECISION; default fp32; bf16 runs as fp32 on a CPU without AVX512_BF16).",
+                               valueName: "precision"))
+    var precision: Precision?
 
     /// The root command. Options it declares as well (`--version`, `--models`) are parsed into it wherever
     /// they stand, after `serve` too.
@@ -124,6 +129,7 @@ struct Serve: AsyncParsableCommand {
             return
         }
         let configuration = try serviceConfiguration()
+        if let precision = precision ?? parent.precision { Precision.preferred = precision }
         try await serve(configuration) { port in
             let line = "matte: serving http://\(configuration.host):\(port)/ (\(configuration.slots) slots, queue \(configuration.queue))\n"
             FileHandle.standardOutput.write(Data(line.utf8))

@@ -11,6 +11,8 @@
 //                 partial pixels (see Portraits.swift)
 //   photo         a 1920x1080 photo decoded, matted and encoded by us, beside rembg's times on it
 //   sheet         the contact sheet OUTPUT_DIR/contact-sheet.png (see ContactSheet)
+//   precision     bf16 networks beside fp32 on the composites, the real portraits (--portraits) and the
+//                 sample portraits, best and fast mode (see PrecisionComparison)
 //
 // DATA_DIR holds GTnn_image.png, GTnn_alpha.png, GTnn_trimap1.png and GTnn_trimap2.png. The references
 // folder holds PyMatting's alphas (GTnn_trimapK.f32: raw little-endian float32, row-major, the image's
@@ -35,8 +37,8 @@ struct QualityBenchmark: ParsableCommand {
                                  valueName: "data-dir"))
     var dataDirectory: String
 
-    @Option(help: ArgumentHelp("Folder of real portraits, <name>_image.png with its true <name>_alpha.png, for the portraits part.",
-                               valueName: "dir"))
+    @Option(help: ArgumentHelp("Folder of real portraits, <name>_image.png with its true <name>_alpha.png, for the portraits "
+                               + "and precision parts (default: portraits beside data-dir, when there).", valueName: "dir"))
     var portraits: String?
 
     @Option(name: .customLong("references"),
@@ -124,7 +126,8 @@ struct QualityBenchmark: ParsableCommand {
         var options = Options()
         options.dataDirectory = dataDirectory
         options.referenceDirectory = referenceDirectory
-        options.portraitDirectory = portraits
+        let besideData = dataDirectory + "/../portraits"
+        options.portraitDirectory = portraits ?? (FileManager.default.fileExists(atPath: besideData) ? besideData : nil)
         options.parts = try chosenParts()
         options.trimaps = Self.list(trimaps)
         if let images { options.images = Self.list(images) }
@@ -152,7 +155,7 @@ struct QualityBenchmark: ParsableCommand {
 
         var results = Results()
         // The networks load once, and only for the parts that run them.
-        let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased } ? nil : {
+        let sharedMatter: PortraitMatter? = parts.allSatisfy { $0 == .trimapBased || $0 == .precision } ? nil : {
             do {
                 return try PortraitMatter(modelDirectory: options.modelDirectory, threads: options.solver.threads)
             } catch {
@@ -188,6 +191,8 @@ struct QualityBenchmark: ParsableCommand {
                 print("\nContact sheet: \(path). Per row: photo | ours: alpha, over a checkerboard, over a colour | "
                       + "rembg with alpha matting: the same. Rows: \(entries.map(\.label).joined(separator: ", ")) "
                       + "(portraits in person mode, composites in any-subject mode).")
+            case .precision:
+                results.precision = runPrecisionComparison(options)
             }
         }
         writeJSON(results, to: options.outputDirectory + "/quality.json")
@@ -200,6 +205,7 @@ enum Part: String, CaseIterable {
     case portraits
     case photo
     case sheet
+    case precision
 }
 
 /// The settings every part reads.
@@ -227,6 +233,7 @@ struct Results: Codable {
     var trimapFree: [TrimapFreeRow] = []
     var portraits: [PortraitRow] = []
     var photo: [PhotoTimingRow] = []
+    var precision: [PrecisionRow] = []
 }
 
 extension ClosedFormMatting.Preconditioner: ExpressibleByArgument {}

@@ -31,7 +31,7 @@ import Testing
 
     @Test func fusedPlanComputesTheSame() throws {
         let input = Tensor(shape: [1, 4, 4, 2], scalars: (0..<32).map { Float($0 % 7) - 3 })
-        let outputs = try ExecutionPlan(graph: graph()).run([input])
+        let outputs = try ExecutionPlan(graph: graph(), precision: .fp32).run([input])
         let reference = try ExecutionPlan(graph: graph(), reference: true).run([input])
         #expect(outputs == reference)
         #expect(outputs[0].scalars.allSatisfy { $0 >= 0 })

@@ -202,7 +202,7 @@ enum ONNXOracle {
     static func run(_ model: ONNXTestModel, _ inputs: [[Float]], inputShapes: [String: [Int]] = [:],
                     reference: Bool = false) throws -> [(scalars: [Float], shape: [Int])] {
         let graph = try ONNXReader.read(model.bytes(), inputShapes: inputShapes)
-        let plan = try ExecutionPlan(graph: graph, reference: reference)
+        let plan = try ExecutionPlan(graph: graph, reference: reference, precision: .fp32)
         let tensors = zip(inputs, plan.inputShapes).map { scalars, shape in
             Tensor(shape: shape, scalars: shape.count == 4 ? nhwc(scalars, nhwcShape: shape) : scalars)
         }

@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func fusedPlanComputesTheSame() throws {
-        let plan = try ExecutionPlan(graph: graph(), multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph(), precision: .fp32, multiplyAddsWorthSplitting: 0)
         #expect(plan.steps.map(\.node) == ["convIn", "convOut", "convSide", "addBroadcast"])
         var values = SeededValues(seed: 4)
         let inputs = [Tensor(shape: [1, 5, 6, 3], scalars: values.array(90)), Tensor(shape: [1, 1, 1, 2], scalars: [0.5, -2])]

@@ -57,6 +57,9 @@ public final class ExecutionPlan: @unchecked Sendable {
     public let arenaCount: Int
     /// Multiply-adds of one run in convolutions.
     public let multiplyAdds: Int
+    /// What the packed convolutions multiply in, as run on this CPU (`fp32` for a reference plan);
+    /// with `bf16`, the layers `PackedConvolution` cannot run in bfloat16 still run in float32.
+    public let precision: Precision
 
     let steps: [Step]
     /// The constant tensors steps read as operands (transposed convolutions' weights and biases,
@@ -78,10 +81,15 @@ public final class ExecutionPlan: @unchecked Sendable {
     ///   - graph: the model.
     ///   - inputShapes: shapes for the graph's inputs, in order; nil keeps the shapes the file states.
     ///   - reference: run every operator through its slow reference kernel (for testing).
+    ///   - precision: what the packed convolutions multiply in (`Precision`; `bf16` runs as `fp32` on a
+    ///     CPU without AVX512_BF16). Not used by a reference plan.
     ///   - multiplyAddsWorthSplitting: below this many multiply-adds a run, one core (0: always split).
     public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false,
+                precision: Precision = .preferred,
                 multiplyAddsWorthSplitting: Int = defaultMultiplyAddsWorthSplitting) throws(ModelError) {
         self.multiplyAddsWorthSplitting = multiplyAddsWorthSplitting
+        let precision = reference ? .fp32 : precision.effective
+        self.precision = precision
         let graph = graph.fusingActivations()
         var shapes = [[Int]?](repeating: nil, count: graph.values.count)
         for (id, value) in graph.values.enumerated() {
@@ -189,7 +197,8 @@ public final class ExecutionPlan: @unchecked Sendable {
             let kernel = try PreparedKernel(node: node, inputShapes: node.inputs.map { shapes[$0]! },
                                             outputShapes: step.writes.map { shapes[$0]! },
                                             constants: node.inputs.map { graph.values[$0].constant?.scalars },
-                                            inputParts: step.inputParts, residual: step.residual, reference: reference)
+                                            inputParts: step.inputParts, residual: step.residual, reference: reference,
+                                            precision: precision)
             multiplyAdds += kernel.multiplyAdds
             // A packed convolution holds its weights and bias in its own layout: it reads only its
             // input parts and residual, so the plan keeps no unpacked copy of them.

@@ -22,9 +22,10 @@ enum PreparedKernel {
         switch self {
         case .convolution(let packed, _, _):
             let geometry = packed.geometry
-            return geometry.groups == 1
+            let name = geometry.groups == 1
                 ? "convolution \(geometry.kernelHeight)x\(geometry.kernelWidth)"
                 : "convolution grouped"
+            return packed.usesBFloat16 ? name + " bf16" : name
         case .referenceConvolution: return "convolution"
         case .transposedConvolution: return "transposed convolution"
         case .binary(let binaryOperator): return "\(binaryOperator)"
@@ -53,8 +54,9 @@ enum PreparedKernel {
     ///   - inputParts: for a convolution that gathers its input, one entry per part, the resize
     ///     or pooling it is read through or nil (`node` and `inputShapes` still name the input `x`).
     ///   - residual: the convolution adds a residual input to its output.
+    ///   - precision: what a packed convolution multiplies in (`PackedConvolution`).
     init(node: Node, inputShapes: [[Int]], outputShapes: [[Int]], constants: [[Float]?], inputParts: [ConvolutionRows.RowProducer?] = [nil],
-         residual: Bool = false, reference: Bool) throws(ModelError) {
+         residual: Bool = false, reference: Bool, precision: Precision = .fp32) throws(ModelError) {
         switch node.operation {
         case .convolution(let convolution):
             let geometry = convolution.geometry(input: inputShapes[0], weights: inputShapes[1])
@@ -69,7 +71,7 @@ enum PreparedKernel {
                     throw .unsupported("node \(node.name): convolution bias must be constant")
                 }
                 self = .convolution(PackedConvolution(weights: weightValues, bias: bias, geometry: geometry,
-                                                      activation: convolution.activation),
+                                                      activation: convolution.activation, precision: precision),
                                     inputParts: inputParts, residual: residual)
             }
         case .transposedConvolution(let transposed):

@@ -16,7 +16,11 @@
 /// zero-padded past the last output channel; layers with very few output channels and long
 /// input runs (a 64 -> 1 side output) use 8 pixels x 1 channel tiles vectorised along the input.
 /// Bias, activation and an optional residual (`output = activation(sum + bias) + residual`) are
-/// applied as each tile is stored. The general strategy can also read an input that is never
+/// applied as each tile is stored. With `Precision.bf16` (on a CPU that has AVX512_BF16), pointwise
+/// and general layers that fill 16- or 32-channel tiles and whose kernel-row runs hold an even number
+/// of inputs keep their weights as bfloat16 instead and multiply in bfloat16, summing in float32
+/// (`ConvolutionBFloat16`); the tiles, the blocks and what is done with the sums are the same.
+/// The general strategy can also read an input that is never
 /// stored whole: channel parts to concatenate, each possibly computed row by row by a resize or a
 /// pooling (`run(parts:...)`, `ConvolutionRows`); the execution plan uses this to drop U-2-Net's
 /// Concat, Resize, MaxPool and Add steps.
@@ -29,6 +33,11 @@ public final class PackedConvolution: Sendable {
     /// Pointwise and general: each block's weights at its `weightOffset`. Depthwise:
     /// `[channels / 16 rounded up][kernelHeight][kernelWidth][16]`.
     let packedWeights: [Float]
+    /// Pointwise and general in bfloat16: each block's weights at its `weightOffset`, rounded to
+    /// bfloat16, `[kernelRow][kernelColumn][input / 2][tileWidth][2]`: two consecutive inputs of a
+    /// column side by side, as `vdpbf16ps` multiplies them. `packedWeights` is then empty; this is
+    /// empty otherwise.
+    let bfloat16Weights: [UInt16]
     /// Pointwise and general: each block's biases at its `biasOffset`, one per tile column.
     /// Depthwise: one per channel, padded to a multiple of 16. Zeros when the layer has no bias.
     let packedBias: [Float]
@@ -82,7 +91,9 @@ public final class PackedConvolution: Sendable {
     /// - Parameters:
     ///   - weights: OHWI `[outputChannels, kernelHeight, kernelWidth, inputChannels / groups]`.
     ///   - bias: `[outputChannels]`, or nil for none.
-    public init(weights: [Float], bias: [Float]?, geometry: ConvolutionGeometry, activation: Activation) {
+    ///   - precision: `bf16` multiplies in bfloat16 where the layer and the CPU allow it (see the type).
+    public init(weights: [Float], bias: [Float]?, geometry: ConvolutionGeometry, activation: Activation,
+                precision: Precision = .fp32) {
         geometry.validate()
         precondition(weights.count == geometry.weightCount,
                      "convolution weights hold \(weights.count) floats, the geometry needs \(geometry.weightCount)")
@@ -94,6 +105,7 @@ public final class PackedConvolution: Sendable {
         if g.groups > 1 && g.groups == g.inputChannels && g.groups == g.outputChannels {
             strategy = .depthwise
             blocks = []
+            bfloat16Weights = []
             let vectors = (g.outputChannels + 15) / 16
             let taps = g.kernelHeight * g.kernelWidth
             var packed = [Float](repeating: 0, count: vectors * taps * 16)
@@ -142,26 +154,40 @@ public final class PackedConvolution: Sendable {
                 column += block.channels
             }
         }
-        var packed = [Float](repeating: 0, count: weightCount)
+        // bfloat16 pairs two consecutive inputs of a run: every run must hold whole pairs.
+        let bfloat16 = precision.effective == .bf16 && !narrow && PackedConvolution.segments(g).length % 2 == 0
+        var packed = [Float](repeating: 0, count: bfloat16 ? 0 : weightCount)
+        var packed16 = [UInt16](repeating: 0, count: bfloat16 ? weightCount : 0)
         var packedBias = [Float](repeating: 0, count: biasCount)
         for block in blocks {
             let width = block.shape.width
             for j in 0..<block.channels {
                 let output = block.outputChannel + j
-                for k in 0..<reduction {
-                    packed[block.weightOffset + k * width + j] = weights[output * reduction + k]
+                if bfloat16 {
+                    for k in 0..<reduction {
+                        packed16[block.weightOffset + (k / 2 * width + j) * 2 + k % 2] =
+                            BFloat16.round(weights[output * reduction + k])
+                    }
+                } else {
+                    for k in 0..<reduction {
+                        packed[block.weightOffset + k * width + j] = weights[output * reduction + k]
+                    }
                 }
                 packedBias[block.biasOffset + j] = bias?[output] ?? 0
             }
         }
         self.blocks = blocks
         packedWeights = packed
+        bfloat16Weights = packed16
         self.packedBias = packedBias
     }
 
-    /// Floats of the packed weights and biases, zero padding included: what this convolution keeps
-    /// of its constants.
-    public var packedCount: Int { packedWeights.count + packedBias.count }
+    /// Whether this convolution multiplies in bfloat16 (see the type).
+    public var usesBFloat16: Bool { !bfloat16Weights.isEmpty }
+
+    /// Values of the packed weights and biases (float32 or bfloat16), zero padding included: what this
+    /// convolution keeps of its constants.
+    public var packedCount: Int { packedWeights.count + bfloat16Weights.count + packedBias.count }
 
     /// How one kernel row of the general strategy splits into runs of consecutive input floats:
     /// all kernel columns at once when they touch (dilation 1, one group), else one run per column.
@@ -223,6 +249,10 @@ public final class PackedConvolution: Sendable {
         precondition(parts.count == 1 || strategy != .depthwise, "a depthwise convolution reads one input")
         precondition(residual == nil || strategy != .depthwise, "a depthwise convolution adds no residual")
         let workers = max(1, min(threads, geometry.multiplyAdds / max(multiplyAddsPerThread, 1)))
+        if usesBFloat16 {
+            runBFloat16(parts: parts, residual: residual, output: output, threads: workers)
+            return
+        }
         packedWeights.withUnsafeBufferPointer { weights in
             packedBias.withUnsafeBufferPointer { bias in
                 guard let weights = weights.baseAddress, let bias = bias.baseAddress else { return }

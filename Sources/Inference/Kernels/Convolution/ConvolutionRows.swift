@@ -14,6 +14,10 @@
 /// pixel then gathers its channels from every part, and the concatenated tensor is never formed.
 /// A part may also be the resize or pooling of another tensor, computed as its rows are buffered.
 ///
+/// With `bfloat16`, each buffered row is also kept rounded to bfloat16 (`bfloat16Row`), in a ring of
+/// its own, for the bfloat16 kernels: rounded once per row buffered, not at every read (an input in
+/// one plain part straight from the input, others from the float32 row).
+///
 /// One instance belongs to one thread; it is not `Sendable`.
 final class ConvolutionRows {
     /// One part of the input: NHWC `[batch, height, width, channels]`, or, with `through`, the
@@ -50,6 +54,9 @@ final class ConvolutionRows {
     private let storage: UnsafeMutablePointer<Float>
     /// Which `image * height + y` each slot holds, or -1.
     private let held: UnsafeMutablePointer<Int>
+    /// The bfloat16 ring (`slots` rows laid out as `storage`'s) and what each slot holds, or nil.
+    private let bfloat16Storage: UnsafeMutablePointer<UInt16>?
+    private let bfloat16Held: UnsafeMutablePointer<Int>?
 
     /// - Parameters:
     ///   - input: NHWC `[batch, height, width, channels]`.
@@ -57,6 +64,7 @@ final class ConvolutionRows {
     ///     when the convolution never reaches the last input columns).
     ///   - channelStride: floats per buffered pixel, at least `channels`.
     ///   - slots: rows the ring holds.
+    ///   - bfloat16: also keep the rows rounded to bfloat16 (only when `Precision.bfloat16Supported`).
     convenience init(input: UnsafePointer<Float>, height: Int, width: Int, channels: Int,
                      padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int) {
         self.init(parts: [Part(input: input, channels: channels)], height: height, width: width,
@@ -64,7 +72,8 @@ final class ConvolutionRows {
     }
 
     /// As `init(input:...)` for an input made of `parts`, its channels the sum of theirs.
-    init(parts: [Part], height: Int, width: Int, padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int) {
+    init(parts: [Part], height: Int, width: Int, padLeft: Int, paddedWidth: Int, channelStride: Int, slots: Int,
+         bfloat16: Bool = false) {
         let channels = parts.reduce(0) { $0 + $1.channels }
         precondition(!parts.isEmpty && padLeft >= 0 && paddedWidth > 0 && channelStride >= channels && slots > 0)
         self.parts = parts
@@ -79,11 +88,48 @@ final class ConvolutionRows {
         storage.initialize(repeating: 0, count: slots * rowFloats)
         held = UnsafeMutablePointer<Int>.allocate(capacity: slots)
         held.initialize(repeating: -1, count: slots)
+        if bfloat16 {
+            let bfloat16Storage = UnsafeMutableRawPointer.allocate(byteCount: slots * rowFloats * 2, alignment: 64)
+                .bindMemory(to: UInt16.self, capacity: slots * rowFloats)
+            bfloat16Storage.initialize(repeating: 0, count: slots * rowFloats)
+            self.bfloat16Storage = bfloat16Storage
+            let bfloat16Held = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+            bfloat16Held.initialize(repeating: -1, count: slots)
+            self.bfloat16Held = bfloat16Held
+        } else {
+            bfloat16Storage = nil
+            bfloat16Held = nil
+        }
     }
 
     deinit {
         storage.deallocate()
         held.deallocate()
+        bfloat16Storage?.deallocate()
+        bfloat16Held?.deallocate()
+    }
+
+    /// `row(image:y:)` rounded to bfloat16 (to nearest even), laid out alike. Only for an instance
+    /// made with `bfloat16`.
+    func bfloat16Row(image: Int, y: Int) -> UnsafePointer<UInt16> {
+        let index = image * height + y
+        let slot = y % slots
+        let rowFloats = paddedWidth * channelStride
+        let destination = bfloat16Storage! + slot * rowFloats
+        if bfloat16Held![slot] != index {
+            bfloat16Held![slot] = index
+            let columns = min(width, paddedWidth - padLeft)
+            if parts.count == 1 && channelStride == channels && parts[0].through == nil {
+                // Straight from the input: the padding stays the zeros it was made with.
+                if columns > 0 {
+                    BFloat16.convert(parts[0].input + index * width * channels, destination + padLeft * channels,
+                                     count: columns * channels)
+                }
+            } else {
+                BFloat16.convert(row(image: image, y: y), destination, count: rowFloats)
+            }
+        }
+        return UnsafePointer(destination)
     }
 
     /// Padded row `y` (0 ..< height) of image `image`: pixel `c` starts at `c * channelStride`.
