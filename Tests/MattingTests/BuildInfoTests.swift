@@ -19,11 +19,13 @@ import Testing
         let info = BuildInfo(modelDirectory: folder)
         #expect(info.version == BuildInfo.version)
         #expect(info.models == [BuildInfo.Model(file: ModelFiles.selfie, sha256: "ba7816bf"),
-                                BuildInfo.Model(file: ModelFiles.u2netp, sha256: nil)])
+                                BuildInfo.Model(file: ModelFiles.u2netp, sha256: nil),
+                                BuildInfo.Model(file: ModelFiles.faceDetector, sha256: nil)])
         let text = info.text
         #expect(text.hasPrefix("matte \(BuildInfo.version) (commit "))
         #expect(text.contains("models in \(folder):"))
-        #expect(text.contains("\(ModelFiles.selfie)  sha256 ba7816bf"))
+        // Names are padded to the longest (the face detector's).
+        #expect(text.contains("\(ModelFiles.selfie)         sha256 ba7816bf"))
         #expect(text.contains("\(ModelFiles.u2netp)  ") && text.contains(" missing\n"))
     }
 
@@ -34,7 +36,8 @@ import Testing
                      "no models in \(directory): run scripts/fetch-assets")
         let info = BuildInfo(modelDirectory: directory)
         #expect(info.models == [BuildInfo.Model(file: ModelFiles.selfie, sha256: "9ee168ec"),
-                                BuildInfo.Model(file: ModelFiles.u2netp, sha256: "309c8469")])
+                                BuildInfo.Model(file: ModelFiles.u2netp, sha256: "309c8469"),
+                                BuildInfo.Model(file: ModelFiles.faceDetector, sha256: "bbff11ce")])
     }
 
     @Test func commitIsReadOnlyWhenRecordedAfterTheBuild() throws {

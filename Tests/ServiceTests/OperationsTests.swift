@@ -57,7 +57,8 @@ import Testing
             #expect(health.version == BuildInfo.version)
             #expect(!health.commit.isEmpty)
             #expect(health.models == [Health.Model(file: ModelFiles.selfie, sha256: "missing"),
-                                      Health.Model(file: ModelFiles.u2netp, sha256: "ba7816bf")])
+                                      Health.Model(file: ModelFiles.u2netp, sha256: "ba7816bf"),
+                                      Health.Model(file: ModelFiles.faceDetector, sha256: "missing")])
             #expect(!String(buffer: response.body).contains(folder), "the folder stays private")
         }
     }

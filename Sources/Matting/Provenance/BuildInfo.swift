@@ -6,8 +6,9 @@ public struct BuildInfo: Sendable, Equatable {
     /// The version of the package, raised by hand with each release.
     public static let version = "0.4.0"
 
-    /// The model files `PortraitMatter` loads: the semantic branch and the detail branch.
-    public static let modelFiles = [ModelFiles.selfie, ModelFiles.u2netp]
+    /// The model files `PortraitMatter` loads: the semantic branch, the detail branch, and the face
+    /// detector of the photo checks (loaded when a check is first asked for).
+    public static let modelFiles = [ModelFiles.selfie, ModelFiles.u2netp, ModelFiles.faceDetector]
 
     /// The name of the file, beside the built executables, that holds the commit they were built from.
     /// `scripts/record-commit` writes it after each build made by `scripts/run` and `scripts/test`.
