@@ -28,7 +28,7 @@ struct InferenceBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Thread counts, comma-separated.", valueName: "list"))
     var threads = "1,2"
 
-    @Option(help: ArgumentHelp("What the convolutions multiply in: fp32 or bf16 (default: $MATTE_PRECISION, else fp32).",
+    @Option(help: ArgumentHelp("What the convolutions multiply in: fp32 or bf16 (default: $MATTE_PRECISION, else bf16; fp32 on a CPU without AVX512_BF16).",
                                valueName: "precision"))
     var precision: Precision?
 

@@ -143,7 +143,7 @@ struct MatteCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("""
         What the networks' convolutions multiply in: bf16 (bfloat16 products summed in float32, twice the \
-        rate, on CPUs with AVX512_BF16) or fp32 ($MATTE_PRECISION; default fp32).
+        rate, on CPUs with AVX512_BF16) or fp32 ($MATTE_PRECISION; default bf16 where the CPU has it).
         """, valueName: "precision"))
     var precision: Precision?
 

@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand {
                                valueName: "dir"))
     var modelDirectory: String?
 
-    @Option(help: ArgumentHelp("What the networks' convolutions multiply in: bf16 or fp32 ($MATTE_PRECISION; default fp32; bf16 runs as fp32 on a CPU without AVX512_BF16).",
+    @Option(help: ArgumentHelp("What the networks' convolutions multiply in: bf16 or fp32 ($MATTE_PRECISION; default bf16, which runs as fp32 on a CPU without AVX512_BF16).",
                                valueName: "precision"))
     var precision: Precision?
 

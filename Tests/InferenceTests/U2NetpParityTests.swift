@@ -17,7 +17,9 @@ import Testing
         try ExecutionPlan(graph: ONNXReader.read(Fixtures.model("u2netp.onnx")), precision: .fp32)
     }
     static let bfloat16Plan: Result<ExecutionPlan, any Error> = Result {
-        try ExecutionPlan(graph: ONNXReader.read(Fixtures.model("u2netp.onnx")), precision: .bf16)
+        // The layer `SalientObjectDetector.float32Nodes` keeps in float32.
+        try ExecutionPlan(graph: ONNXReader.read(Fixtures.model("u2netp.onnx")), precision: .bf16,
+                          float32Nodes: ["Conv_787"])
     }
 
     /// The arena holds the largest set of values alive at once (15.29 M floats). The widest values are
@@ -55,9 +57,9 @@ import Testing
     }
 
     /// The bfloat16 plan beside the float32 one on each photo: every output near float32's (max and
-    /// mean |diff| printed), and the fused output d0 as near onnxruntime's. The side outputs at full
-    /// resolution (d0 to d2) move most: measured means 0.006 to 0.015, maxima 0.5 to 0.7 at a few
-    /// edge pixels where a logit near 0 moves; d3 to d6 stay within 0.02.
+    /// mean |diff| printed), and the fused output d0 as near onnxruntime's. Measured: means 0.0001 to
+    /// 0.0007, maxima up to 0.036 at edge pixels (with `Conv_787` in bfloat16 too, d0 to d2 moved by
+    /// means of 0.006 to 0.015 and up to 0.7).
     @Test(.enabled(if: Precision.bfloat16Supported, "the CPU has no AVX512_BF16"), arguments: 0..<3)
     func bfloat16StaysNearFloat32(photoIndex: Int) throws {
         let photo = Self.photos[photoIndex].name
@@ -73,12 +75,12 @@ import Testing
             let largest = differences.max() ?? .nan
             let mean = differences.reduce(0, +) / Float(differences.count)
             print("u2netp \(photo) d\(index): bf16 against fp32: max |diff| \(largest), mean |diff| \(mean)")
-            #expect(largest <= (index < 3 ? 0.9 : 0.05) && mean <= (index < 3 ? 0.03 : 0.002), "\(photo) d\(index)")
+            #expect(largest <= 0.08 && mean <= 0.002, "\(photo) d\(index)")
             #expect(largest > 0, "\(photo) d\(index): bf16 gave float32's output")
         }
         let expected = try Fixtures.floats("goldens/u2netp/\(photo)_d0.f32")
         let mean = zip(bfloat16[0].scalars, expected).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(expected.count)
-        #expect(mean <= 0.03, "\(photo) d0 against onnxruntime: mean |diff| \(mean)")
+        #expect(mean <= 0.002, "\(photo) d0 against onnxruntime: mean |diff| \(mean)")
     }
 
     /// NCHW `[1, C, H, W]` scalars in NHWC order.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 import Matting
 import Testing
 @testable import MatteCommand
@@ -17,6 +18,17 @@ import Testing
         #expect(command.timings == false)
         #expect(try command.matteRequest() == MattingRequest())
         #expect(try command.matteRequest().resolvedOutputs == [.alpha, .cutout])
+    }
+
+    /// `--precision` on the command and after `serve`; anything but fp32 and bf16 is refused.
+    @Test func precision() throws {
+        #expect(try MatteCommand.parse([]).precision == nil)
+        #expect(try MatteCommand.parse(["--precision", "fp32"]).precision == .fp32)
+        #expect(try MatteCommand.parse(["--precision", "bf16"]).precision == .bf16)
+        #expect(throws: (any Error).self) { try MatteCommand.parse(["--precision", "fp16"]) }
+        let serve = try #require(try MatteCommand.parseAsRoot(["serve", "--precision", "fp32"]) as? Serve)
+        // Given after `serve`, the root command takes it (as `--models`); `Serve.run` reads either.
+        #expect((serve.precision ?? serve.parent.precision) == .fp32)
     }
 
     @Test func inputsRepeatAndTakeSeveralValues() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Imaging
+import Inference
 @testable import Matting
 
 /// Our pre-processing and network against MediaPipe's own: inputs and masks from
@@ -38,16 +39,17 @@ import Imaging
     }
 
     /// MediaPipe's mask is the network output brought to the photo's size by a half-pixel bilinear
-    /// resize; ours, done the same way, must agree (float16 goldens: ~1e-3 resolution).
-    @Test(arguments: ["astronaut", "grace_hopper", "camera"])
-    func maskMatchesMediaPipe(photo: String) throws {
-        let segmenter = try SelfieSegmenter(directory: ModelFiles.defaultDirectory, variant: .general)
+    /// resize; ours, done the same way, must agree (float16 goldens: ~1e-3 resolution). In bfloat16 the
+    /// mean stays as close; a few edge pixels move further (see `SelfieSegmenter.init`).
+    @Test(arguments: ["astronaut", "grace_hopper", "camera"], [Precision.fp32, .bf16])
+    func maskMatchesMediaPipe(photo: String, precision: Precision) throws {
+        let segmenter = try SelfieSegmenter(directory: ModelFiles.defaultDirectory, variant: .general, precision: precision)
         let image = try Self.photo(photo)
         let mask = try segmenter.probabilities(for: image, threads: 2).resized(width: image.width, height: image.height)
         let expected = try Self.values("\(photo)_selfie_mediapipe_mask.f16", half: true)
         let differences = zip(mask.values, expected).map { abs($0.0 - $0.1) }
         let mean = differences.reduce(0, +) / Float(differences.count)
         #expect(mean < 1e-3, "mean |diff| \(mean)")
-        #expect(differences.max()! < 0.08, "max |diff| \(differences.max()!)")
+        #expect(differences.max()! < (segmenter.plan.precision == .bf16 ? 0.4 : 0.08), "max |diff| \(differences.max()!)")
     }
 }

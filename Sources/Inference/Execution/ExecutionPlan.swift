@@ -83,9 +83,11 @@ public final class ExecutionPlan: @unchecked Sendable {
     ///   - reference: run every operator through its slow reference kernel (for testing).
     ///   - precision: what the packed convolutions multiply in (`Precision`; `bf16` runs as `fp32` on a
     ///     CPU without AVX512_BF16). Not used by a reference plan.
+    ///   - float32Nodes: names of convolution nodes that stay float32 in a bf16 plan (layers whose
+    ///     rounding moves the outputs most; see `SalientObjectDetector`).
     ///   - multiplyAddsWorthSplitting: below this many multiply-adds a run, one core (0: always split).
     public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false,
-                precision: Precision = .preferred,
+                precision: Precision = .preferred, float32Nodes: Set<String> = [],
                 multiplyAddsWorthSplitting: Int = defaultMultiplyAddsWorthSplitting) throws(ModelError) {
         self.multiplyAddsWorthSplitting = multiplyAddsWorthSplitting
         let precision = reference ? .fp32 : precision.effective
@@ -198,7 +200,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                                             outputShapes: step.writes.map { shapes[$0]! },
                                             constants: node.inputs.map { graph.values[$0].constant?.scalars },
                                             inputParts: step.inputParts, residual: step.residual, reference: reference,
-                                            precision: precision)
+                                            precision: float32Nodes.contains(node.name) ? .fp32 : precision)
             multiplyAdds += kernel.multiplyAdds
             // A packed convolution holds its weights and bias in its own layout: it reads only its
             // input parts and residual, so the plan keeps no unpacked copy of them.

@@ -22,14 +22,14 @@ public enum Precision: String, Sendable, CaseIterable {
 
     /// What plans use unless told otherwise: set by the command's and the service's `--precision`,
     /// else `MATTE_PRECISION` from the environment (`fp32` or `bf16`; other values are ignored),
-    /// else `fp32`.
+    /// else `bf16` (which runs as `fp32` on a CPU without AVX512_BF16).
     ///
-    /// bf16 is not the default because it moves the mattes too much: on the quality benchmark's 40
-    /// trimap-free composites the mean SAD rose 1.5% in best mode and 11% in fast mode (U-2-Net-p alone),
-    /// where the rule for making it the default is 1%. U-2-Net-p's full-resolution side outputs (d0 to d2)
-    /// move by a mean |diff| of 0.006 to 0.015 against float32 (`U2NetpParityTests`).
+    /// bf16 is the default because it leaves the mattes as good: on the quality benchmark's 40 trimap-free
+    /// composites the mean SAD moved -0.05% in best mode and -0.13% in fast mode, on the three real
+    /// portraits -0.01% and -1.02% (lower is better), with U-2-Net-p's one sensitive layer kept in float32
+    /// (`SalientObjectDetector.float32Nodes`; with it in bfloat16 the composites' SAD rose 1.5% and 11%).
     public static var preferred: Precision {
-        get { lock.withLock { chosen } ?? environment ?? .fp32 }
+        get { lock.withLock { chosen } ?? environment ?? .bf16 }
         set { lock.withLock { chosen = newValue } }
     }
 
