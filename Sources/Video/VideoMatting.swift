@@ -104,6 +104,9 @@ public final class VideoMatting: @unchecked Sendable {
         var image: Image
         var reuse: Bool
         var matte: Matte?
+        /// For a composite over the blurred room: the room blurred (RGB, the frame's size), made beside the
+        /// networks rather than in the ordered step, where it would hold up every frame behind it.
+        var blurredBackground: Image?
     }
 
     /// Runs every frame of `source` into `sink`, then finishes the sink. On any failure the source and the
@@ -123,6 +126,8 @@ public final class VideoMatting: @unchecked Sendable {
         let matter = self.matter
         let measuring = options.measureFlicker
         let skipping = options.skipUnchanged
+        let blurRadius: Int?? = if options.output == .composite, case .blur(let radius) = backdrop { .some(radius) } else { nil }
+        var lastBlurredBackground: Image?
 
         do {
             try FramePipeline.run(
@@ -143,6 +148,14 @@ public final class VideoMatting: @unchecked Sendable {
                     var frame = frame
                     if !frame.reuse || measuring {
                         frame.matte = try matter.matte(frame.image, options: request.matting)
+                    }
+                    if let radius = blurRadius, let matte = frame.matte, !frame.reuse {
+                        let radius = radius ?? Composite.defaultBlurRadius(width: frame.image.width, height: frame.image.height)
+                        frame.blurredBackground = if let estimate = matte.backgroundEstimate {
+                            Composite.blurred(estimate, radius: radius, threads: matter.threads)
+                        } else {
+                            Composite.blurredBackground(of: matte.cutout, radius: radius, threads: matter.threads)
+                        }
                     }
                     return frame
                 },
@@ -179,11 +192,17 @@ public final class VideoMatting: @unchecked Sendable {
                         picture = alpha
                     case .cutout:
                         picture = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
+                    case .composite where blurRadius != nil:
+                        // The blurred room of this frame, or of the last matted one for a reused frame.
+                        if let blurred = frame.blurredBackground { lastBlurredBackground = blurred }
+                        guard let background = lastBlurredBackground else { preconditionFailure("no blurred background") }
+                        let cutout = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
+                        picture = Composite.make(cutout: cutout, over: .image(background), threads: max(1, self.options.workers))
                     case .composite:
                         let cutout = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
                         let estimate = matte.backgroundEstimate.flatMap { $0.width == cutout.width && $0.height == cutout.height ? $0 : nil }
                         picture = Composite.make(cutout: cutout, backgroundEstimate: estimate, over: self.coveringBackdrop(cutout),
-                                                 threads: matter.threads)
+                                                 threads: max(1, self.options.workers))
                     }
                     report.timings.composite += clock.now - stageStart
 
