@@ -71,9 +71,13 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], resources: [.copy("Resources/index.html"), .copy("Resources/openapi.yaml")], swiftSettings: native),
-        /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`).
+        /// Video and frame streams: FFmpeg run as separate processes with raw frames over pipes, raw frame
+        /// readers and writers, frames overlapped through the matting, temporal steadying, watched folders.
+        .target(name: "Video", dependencies: ["Matting", "Imaging"], swiftSettings: native),
+        /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`,
+        /// `Video` for `matte video`).
         .executableTarget(name: "MatteCommand", dependencies: [
-            "Matting", "MattingIO", "Service", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Matting", "MattingIO", "Service", "Video", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
@@ -91,6 +95,7 @@ let package = Package(
         /// Helpers for the test targets: temporary folders, a small HTTP server on loopback.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MattingIOTests", dependencies: ["MattingIO", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "VideoTests", dependencies: ["Video", "Matting", "Imaging", "TestSupport"], swiftSettings: native),
         .testTarget(name: "MatteCommandTests", dependencies: ["MatteCommand", "TestSupport"], swiftSettings: native),
         .testTarget(name: "ServiceTests", dependencies: [
             "Service", "Matting", "MattingIO", "Imaging",

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Matting
 import MattingIO
+import Video
 
 extension MatteCommand {
     /// Processes every input: read, decode, matte, encode, write. Returns how many inputs failed; throws
@@ -45,8 +46,9 @@ extension MatteCommand {
 
         let writer = OutputWriter(directory: outputDirectory)
         // Two photos or more: a worker per core, one core each (see `BatchPipeline`); one photo: all cores.
+        // A watched folder's photos come a few at a time: a worker per core from the start.
         let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let workers = max(1, min(cores, items.count))
+        let workers = watch ? cores : max(1, min(cores, items.count))
         let matter: PortraitMatter
         do {
             matter = try PortraitMatter(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory,
@@ -57,48 +59,99 @@ extension MatteCommand {
             throw ExitCode.failure
         }
 
-        let report = ProgressReport(console: console, total: items.count)
-        for problem in problems { report.problem(problem.argument, problem.reason) }
         let timings = self.timings
-        BatchPipeline.run(
-            items.count, workers: workers,
-            process: { index -> Result<(MattingResult, [String], BatchTimes, Duration), any Error> in
-                Result {
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    let bytes = try reader.read(items[index])
-                    let read = clock.now - start
-                    let result = try matter.run(request, photo: .encoded(bytes), background: background)
-                    let files = OutputFiles(name: names[index])
-                    let writeStart = clock.now
-                    var outputs = result.files.map { (files.fileName($0), $0.bytes) }
-                    if let check = result.check {
-                        outputs.append((files.name + "_check.json", Array((check.json(path: items[index].displayName) + "\n").utf8)))
+        /// Mattes `items` (named `names`) and reports them; returns how many failed, `problems` included.
+        func matte(_ items: [InputItem], names: [String], problems: [InputProblem]) -> Int {
+            let report = ProgressReport(console: console, total: items.count)
+            for problem in problems { report.problem(problem.argument, problem.reason) }
+            BatchPipeline.run(
+                items.count, workers: workers,
+                process: { index -> Result<(MattingResult, [String], BatchTimes, Duration), any Error> in
+                    Result {
+                        let clock = ContinuousClock()
+                        let start = clock.now
+                        let bytes = try reader.read(items[index])
+                        let read = clock.now - start
+                        let result = try matter.run(request, photo: .encoded(bytes), background: background)
+                        let files = OutputFiles(name: names[index])
+                        let writeStart = clock.now
+                        var outputs = result.files.map { (files.fileName($0), $0.bytes) }
+                        if let check = result.check {
+                            outputs.append((files.name + "_check.json",
+                                            Array((check.json(path: items[index].displayName) + "\n").utf8)))
+                        }
+                        try writer.write(outputs)
+                        let times = BatchTimes(read: read, photo: result.timings, write: clock.now - writeStart)
+                        return (result, outputs.map(\.0), times, clock.now - start)
                     }
-                    try writer.write(outputs)
-                    let times = BatchTimes(read: read, photo: result.timings, write: clock.now - writeStart)
-                    return (result, outputs.map(\.0), times, clock.now - start)
-                }
-            },
-            report: { index, outcome in
-                let item = items[index]
-                switch outcome {
-                case .success(let (result, written, times, elapsed)):
-                    report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
-                                     elapsed: elapsed)
-                    for warning in result.warnings {
-                        report.warned(item.displayName, "\(warning.code.rawValue): \(warning.message)")
+                },
+                report: { index, outcome in
+                    let item = items[index]
+                    switch outcome {
+                    case .success(let (result, written, times, elapsed)):
+                        report.succeeded(item.displayName, outputs: [writer.path(of: written[0])] + written.dropFirst(),
+                                         elapsed: elapsed)
+                        for warning in result.warnings {
+                            report.warned(item.displayName, "\(warning.code.rawValue): \(warning.message)")
+                        }
+                        if timings {
+                            report.output("\(printable(item.displayName)): \(times.summary)\n")
+                            if !result.timings.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
+                        }
+                    case .failure(let error):
+                        report.failed(item.displayName, Self.reason(error))
                     }
-                    if timings {
-                        report.output("\(printable(item.displayName)): \(times.summary)\n")
-                        if !result.timings.matting.stages.isEmpty { report.output("  post-process: \(times.postprocessSummary)\n") }
-                    }
-                case .failure(let error):
-                    report.failed(item.displayName, Self.reason(error))
-                }
-            })
-        report.summary()
-        return report.failed
+                })
+            report.summary()
+            return report.failed
+        }
+
+        if watch { return watchFolder(arguments[0], request: request, writer: writer, console: console, matte: matte) }
+        if skipExisting {
+            let kept = items.indices.filter { !Self.outputsAreCurrent(items[$0], name: names[$0], request: request, writer: writer) }
+            if kept.count < items.count {
+                console.writeError("skipped \(items.count - kept.count) input(s) whose outputs are newer\n")
+            }
+            return matte(kept.map { items[$0] }, names: kept.map { names[$0] }, problems: problems)
+        }
+        return matte(items, names: names, problems: problems)
+    }
+
+    /// Watches `folder` until SIGINT or SIGTERM: every poll (twice a second) mattes the images that have
+    /// stopped growing since the last and whose outputs are missing or older. Returns how many failed.
+    func watchFolder(_ folder: String, request: MattingRequest, writer: OutputWriter, console: Console,
+                     matte: ([InputItem], [String], [InputProblem]) -> Int) -> Int {
+        let stop = StopRequest()
+        let watcher = WatchFolder(folder: folder, recursive: recursive)
+        console.writeError("watching \(printable(folder)) for new images (stop with Ctrl-C)\n")
+        var failed = 0
+        while !stop.isRequested {
+            let found = (try? InputSource.gather(folder, recursive: recursive)) ?? []
+            let names = OutputNaming.names(for: found)
+            let ready = Set(watcher.poll(found.compactMap { item in
+                if case .file(let path) = item.location { return path } else { return nil }
+            }))
+            let picked = found.indices.filter { index in
+                guard case .file(let path) = found[index].location, ready.contains(path) else { return false }
+                return !Self.outputsAreCurrent(found[index], name: names[index], request: request, writer: writer)
+            }
+            if !picked.isEmpty {
+                failed += matte(picked.map { found[$0] }, picked.map { names[$0] }, [])
+            }
+            stop.sleep(seconds: 0.5)
+        }
+        console.writeError("stopped watching \(printable(folder))\n")
+        return failed
+    }
+
+    /// Whether every output `request` makes of the file `item` (named `name`) exists and is newer than it.
+    static func outputsAreCurrent(_ item: InputItem, name: String, request: MattingRequest, writer: OutputWriter) -> Bool {
+        guard case .file(let path) = item.location else { return false }
+        let files = OutputFiles(name: name)
+        let outputs = request.resolvedOutputs.map { output in
+            writer.path(of: files.fileName(output, format: output == .alpha ? .png : request.format))
+        }
+        return WatchFolder.outputsAreCurrent(input: path, outputs: outputs)
     }
 
     /// The background image named by `--background`, read and decoded once for the batch. Errors name

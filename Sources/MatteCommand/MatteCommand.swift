@@ -52,11 +52,20 @@ struct MatteCommand: AsyncParsableCommand {
             EXIT STATUS: 0 when every input succeeded, 1 when any failed (the others are still \
             processed; each failure is reported as 'matte: <input>: <reason>'), 64 for usage errors.
 
-            CHECKS: --check also checks each photo (faces, subject size, cut-off, sharpness, light,             resolution), writes what it found to <name>_check.json beside the outputs and prints its             warnings; --check strict skips photos with a warning, reported as failed with the reason.             'matte check' checks without matting (see 'matte check --help').
+            CHECKS: --check also checks each photo (faces, subject size, cut-off, sharpness, light, \
+            resolution), writes what it found to <name>_check.json beside the outputs and prints its \
+            warnings; --check strict skips photos with a warning, reported as failed with the reason. \
+            'matte check' checks without matting (see 'matte check --help').
+
+            WATCHING: --watch keeps running on one folder input, matting each new or changed image once \
+            it has stopped growing (two polls a second), until SIGINT or SIGTERM. Like --skip-existing, it \
+            leaves alone images whose outputs exist and are newer than the image.
+
+            VIDEO: 'matte video' mattes videos and raw frame streams (see 'matte video --help').
 
             SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help').
             """,
-        subcommands: [Serve.self, Check.self])
+        subcommands: [Serve.self, Check.self, VideoCommand.self])
 
     /// Runs the command on the process's arguments, a bare `--check` spelt out (`spelledOut`).
     static func main() async {
@@ -67,7 +76,7 @@ struct MatteCommand: AsyncParsableCommand {
     /// the option's value may be left out, which the argument parser does not allow by itself.
     /// Subcommands' arguments are left as they are.
     static func spelledOut(_ arguments: [String]) -> [String] {
-        if let first = arguments.first, ["serve", "check"].contains(first) { return arguments }
+        if let first = arguments.first, ["serve", "check", "video"].contains(first) { return arguments }
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
             let next = index + 1 < arguments.count ? arguments[index + 1] : nil
@@ -160,6 +169,12 @@ struct MatteCommand: AsyncParsableCommand {
     @Flag(help: "Print each input's stage times (read, decode, pre-process, inference, post-process, composite, encode, write) in ms.")
     var timings = false
 
+    @Flag(help: "Keep running on a folder input: matte each new image once it has stopped growing; stop with SIGINT or SIGTERM.")
+    var watch = false
+
+    @Flag(name: .customLong("skip-existing"), help: "Skip inputs whose outputs exist and are newer than the input.")
+    var skipExisting = false
+
     @Flag(help: "Print the version, the commit of this build when known, and the model files with the first 8 hex digits of their sha256; then exit.")
     var version = false
 
@@ -170,6 +185,12 @@ struct MatteCommand: AsyncParsableCommand {
         guard !outputDirectory.isEmpty else { throw ValidationError("--output-dir must not be empty") }
         guard inputs.filter({ $0 == "-" }).count <= 1 else {
             throw ValidationError("standard input (-) can be given only once")
+        }
+        if watch {
+            var isFolder: ObjCBool = false
+            guard inputs.count == 1, FileManager.default.fileExists(atPath: inputs[0], isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--watch needs exactly one --input, a folder")
+            }
         }
         _ = try matteRequest()
     }
