@@ -51,9 +51,10 @@ struct MatteCommand: AsyncParsableCommand {
             EXIT STATUS: 0 when every input succeeded, 1 when any failed (the others are still \
             processed; each failure is reported as 'matte: <input>: <reason>'), 64 for usage errors.
 
-            SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help').
+            SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help'); \
+            'matte worker' runs the jobs queued through its /v1/jobs (see 'matte worker --help').
             """,
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, Worker.self])
 
     @Option(name: [.customShort("i"), .customLong("input")], parsing: .upToNextOption,
             help: ArgumentHelp("Image file, folder, http(s) URL, or - for standard input. Repeatable, several values each.",
