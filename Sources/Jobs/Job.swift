@@ -27,6 +27,12 @@ public struct StoredOutput: Codable, Sendable, Equatable {
     public var format: ImageFormat
     /// Size of the encoded file.
     public var bytes: Int
+
+    public init(output: MattingRequest.Output, format: ImageFormat, bytes: Int) {
+        self.output = output
+        self.format = format
+        self.bytes = bytes
+    }
 }
 
 /// What a client submits: the request (the job's payload), the photo's bytes (and a background image's
@@ -78,6 +84,25 @@ public struct JobRecord: Sendable, Equatable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var cancelRequested: Bool
+
+    public init(id: UUID, state: JobState, attempts: Int, maxAttempts: Int, errors: [AttemptError], rescues: Int,
+                request: MattingRequest, outputs: [StoredOutput], width: Int?, height: Int?, createdAt: Date,
+                startedAt: Date?, finishedAt: Date?, cancelRequested: Bool) {
+        self.id = id
+        self.state = state
+        self.attempts = attempts
+        self.maxAttempts = maxAttempts
+        self.errors = errors
+        self.rescues = rescues
+        self.request = request
+        self.outputs = outputs
+        self.width = width
+        self.height = height
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.cancelRequested = cancelRequested
+    }
 }
 
 /// The answer to a submission: the job, and whether this call made it (false: an earlier call with the
@@ -85,4 +110,9 @@ public struct JobRecord: Sendable, Equatable {
 public struct Submission: Sendable {
     public var job: JobRecord
     public var created: Bool
+
+    public init(job: JobRecord, created: Bool) {
+        self.job = job
+        self.created = created
+    }
 }

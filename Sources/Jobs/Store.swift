@@ -58,6 +58,17 @@ public struct ClaimedJob: Sendable {
     public var maxAttempts: Int
     /// Seconds from when the job was due to when it was claimed.
     public var waited: Double
+
+    public init(lease: Lease, request: MattingRequest, photo: [UInt8], background: [UInt8]?, attempt: Int,
+                maxAttempts: Int, waited: Double) {
+        self.lease = lease
+        self.request = request
+        self.photo = photo
+        self.background = background
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.waited = waited
+    }
 }
 
 /// The right to finish one attempt of one job: a random token the claim wrote into the job's row. A
@@ -66,6 +77,11 @@ public struct ClaimedJob: Sendable {
 public struct Lease: Sendable, Equatable {
     public var job: UUID
     public var token: UUID
+
+    public init(job: UUID, token: UUID) {
+        self.job = job
+        self.token = token
+    }
 }
 
 public enum LeaseStatus: Sendable, Equatable {

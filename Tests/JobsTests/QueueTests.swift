@@ -1,10 +1,10 @@
 import Foundation
 import Jobs
 import PostgresJobs
-import Logging
 import Matting
 import PostgresNIO
 import TestSupport
+import Synchronization
 import Testing
 
 /// The queue's guarantees, each against a real PostgreSQL server (`scripts/test-database`).
@@ -21,43 +21,15 @@ struct QueueTests {
     }
 
     @Test func migrationsRunOnceFromManyProcessesAtOnce() async throws {
-        try await TestDatabase.with { _, name in
-            let url = try TestDatabase.url(database: name)
-            // The database is migrated already; four more clients race to migrate it again, and four
-            // race on a fresh one.
-            let admin = PostgresClient(configuration: try DatabaseURL(url).configuration)
+        /// Four clients of `url` migrating at once; the versions each applied.
+        func migrateFromFour(_ url: String) async throws -> [Int] {
             try await withThrowingTaskGroup(of: [Int].self) { group in
-                group.addTask { await admin.run(); return [] }
                 for _ in 0..<4 {
                     group.addTask {
                         let client = PostgresClient(configuration: try DatabaseURL(url).configuration)
                         return try await withThrowingTaskGroup(of: [Int].self) { inner in
                             inner.addTask { await client.run(); return [] }
-                            let applied = try await Migrations.migrate(client, logger: Logger(label: "test"))
-                            inner.cancelAll()
-                            return applied
-                        }
-                    }
-                }
-                var applied: [Int] = []
-                for try await versions in group { applied += versions }
-                #expect(applied.isEmpty)
-                let rows = try await admin.query("SELECT count(*)::bigint FROM matte_schema_migrations").collect()
-                #expect(try rows[0].decode(Int.self) == Migrations.steps.count)
-                group.cancelAll()
-            }
-        }
-        // On a database with no schema yet, four at once: each step is applied by exactly one of them.
-        try await TestDatabase.with { client, name in
-            try await client.query("DROP TABLE matte_blobs, matte_jobs, matte_schema_migrations")
-            let url = try TestDatabase.url(database: name)
-            let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
-                        let client = PostgresClient(configuration: try DatabaseURL(url).configuration)
-                        return try await withThrowingTaskGroup(of: [Int].self) { inner in
-                            inner.addTask { await client.run(); return [] }
-                            let applied = try await Migrations.migrate(client, logger: Logger(label: "test"))
+                            let applied = try await TestDatabase.migrate(client)
                             inner.cancelAll()
                             return applied
                         }
@@ -67,7 +39,15 @@ struct QueueTests {
                 for try await versions in group { applied += versions }
                 return applied
             }
-            #expect(applied.sorted() == Migrations.steps.map(\.version))
+        }
+        try await TestDatabase.with { client, name in
+            // Migrated already: nothing left to apply.
+            #expect(try await migrateFromFour(try TestDatabase.url(database: name)).isEmpty)
+            // On a database with no schema yet: each step is applied by exactly one of the four.
+            try await client.query("DROP TABLE matte_blobs, matte_jobs, matte_schema_migrations")
+            #expect(try await migrateFromFour(try TestDatabase.url(database: name)).sorted() == Migrations.steps.map(\.version))
+            let rows = try await client.query("SELECT count(*)::bigint FROM matte_schema_migrations").collect()
+            #expect(try rows[0].decode(Int.self) == Migrations.steps.count)
         }
     }
 
@@ -328,6 +308,37 @@ struct QueueTests {
         }
     }
 
+    @Test func aCallbackIsCalledOnceWhenTheJobIsFinishedAndRetriedUntilItAnswers() async throws {
+        try await TestDatabase.with { client, _ in
+            let store = PostgresJobStore(client: client)
+            var job = try newJob()
+            job.callbackURL = "http://example.invalid/done"
+            let id = try await store.submit(job).job.id
+            #expect(try await store.claimCallbacks(limit: 10, lease: 60).isEmpty)  // not finished yet
+            let calls = CallLog()
+            var configuration = WorkerConfiguration(name: "callbacks")
+            configuration.pollInterval = 0.1
+            configuration.backoff = Backoff(base: 0.2, maximum: 1, jitter: 0)
+            let worker = JobWorker(store: store, matter: HalfMatter(), configuration: configuration) { callback in
+                // The first call fails; the retry gets through.
+                calls.append(callback)
+                return calls.count > 1
+            }
+            let running = Task { await worker.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while calls.count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            try await Task.sleep(for: .seconds(1))  // no third call comes
+            worker.stop()
+            await running.value
+            let made = calls.all
+            #expect(made.count == 2)
+            #expect(made.allSatisfy { $0.job == id && $0.state == .succeeded && $0.url == "http://example.invalid/done" })
+            #expect(made.map(\.attempt) == [1, 2])
+            #expect(String(decoding: made[0].body, as: UTF8.self).contains(id.uuidString.lowercased()))
+            #expect(try await store.claimCallbacks(limit: 10, lease: 60).isEmpty)
+        }
+    }
+
     /// Runs a worker with the stand-in matter until `done` holds (or 20 s pass), then stops it.
     func runWorker(_ store: PostgresJobStore, concurrency: Int = 1, lease: Double = 10,
                    until done: @escaping @Sendable () async throws -> Bool) async throws {
@@ -359,4 +370,12 @@ struct QueueTests {
         #expect(backoff.delay(afterAttempt: 3, random: 0) == 4 * 0.8)
         #expect(backoff.delay(afterAttempt: 3, random: 1) == 4 * 1.2)
     }
+}
+
+/// Callbacks a test's worker was asked to make.
+final class CallLog: Sendable {
+    private let calls = Mutex<[DueCallback]>([])
+    func append(_ callback: DueCallback) { calls.withLock { $0.append(callback) } }
+    var count: Int { calls.withLock { $0.count } }
+    var all: [DueCallback] { calls.withLock { $0 } }
 }

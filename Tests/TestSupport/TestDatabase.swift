@@ -30,6 +30,12 @@ public enum TestDatabase {
         return components.string!
     }
 
+    /// Applies the schema's steps not yet applied to `client`'s database; returns their versions.
+    @discardableResult
+    public static func migrate(_ client: PostgresClient) async throws -> [Int] {
+        try await Migrations.migrate(client, logger: Logger(label: "matte.test-database"))
+    }
+
     /// Runs `body` with a running client of a new, migrated database and that database's name.
     public static func with(_ body: (PostgresClient, String) async throws -> Void) async throws {
         guard let url else { throw Missing() }
