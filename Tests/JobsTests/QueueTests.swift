@@ -367,8 +367,8 @@ struct QueueTests {
         #expect(backoff.delay(afterAttempt: 1, random: 0.5) == 1)
         #expect(backoff.delay(afterAttempt: 4, random: 0.5) == 8)
         #expect(backoff.delay(afterAttempt: 20, random: 0.5) == 60)
-        #expect(backoff.delay(afterAttempt: 3, random: 0) == 4 * 0.8)
-        #expect(backoff.delay(afterAttempt: 3, random: 1) == 4 * 1.2)
+        #expect(abs(backoff.delay(afterAttempt: 3, random: 0) - 4 * 0.8) < 1e-9)
+        #expect(abs(backoff.delay(afterAttempt: 3, random: 1) - 4 * 1.2) < 1e-9)
     }
 }
 
