@@ -44,8 +44,10 @@ extension PostgresJobStore {
 
     /// Running jobs whose `locked_until` has passed go back to `queued` at once (their attempt's error
     /// says the lease ran out), or to `failed` when that was their last attempt; `cancelled` when a
-    /// cancel was asked. Every worker runs this on each poll, so a dead worker's jobs wait at most the
-    /// lease plus one poll interval.
+    /// cancel was asked. They keep their `run_at`, so they go to the head of the queue (the oldest due
+    /// first), not behind the jobs that came after them. Every worker runs this on each poll, so a dead
+    /// worker's jobs are claimed again after at most the lease plus one poll interval and the time a
+    /// slot takes to free up.
     public func rescueExpired() async throws -> [UUID] {
         let rows = try await client.query("""
             WITH expired AS (
@@ -55,7 +57,7 @@ extension PostgresJobStore {
                 finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN now() END,
                 errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'worker', j.locked_by,
                     'error', 'lease expired: the worker stopped renewing it (died, or lost the database)', 'at', now())),
-                rescues = j.rescues + 1, run_at = now(), lease = NULL, locked_by = NULL, locked_until = NULL
+                rescues = j.rescues + 1, lease = NULL, locked_by = NULL, locked_until = NULL
             FROM expired WHERE j.id = expired.id
             RETURNING j.id, j.state
             """, logger: logger).collect()

@@ -72,7 +72,7 @@ extension PostgresJobStore {
 
     public func release(_ lease: Lease) async throws {
         try await client.query("""
-            UPDATE matte_jobs SET state = 'queued', attempt = attempt - 1, run_at = now(),
+            UPDATE matte_jobs SET state = 'queued', attempt = attempt - 1,
                 lease = NULL, locked_by = NULL, locked_until = NULL
             WHERE id = \(lease.job) AND lease = \(lease.token)
             """, logger: logger)
