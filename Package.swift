@@ -29,6 +29,8 @@ let package = Package(
         // The service's metrics: swift-metrics instruments exported by a Prometheus registry.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The durable job queue (`/v1/jobs`, `matte worker`) on PostgreSQL.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (installed by scripts/install-dependencies).
@@ -58,11 +60,23 @@ let package = Package(
         /// What the front doors share around the library: gathering inputs (files, folders, standard input,
         /// URLs through libcurl, with the address policy), naming outputs and writing them atomically.
         .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl"], swiftSettings: native),
+        /// Durable jobs: their states, records and leases, the store protocol the service and the workers
+        /// ask, and the retry back-off. No database code (so the service and its fuzz target need none).
+        .target(name: "Jobs", dependencies: ["Matting"], swiftSettings: native),
+        /// The job queue on PostgreSQL: schema and migrations, the store, claiming under a lease, and the
+        /// worker loop that runs each job through `PortraitMatting.run`.
+        .target(name: "PostgresJobs", dependencies: [
+            "Jobs", "Matting",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], swiftSettings: native),
         /// The HTTP service (`matte serve`): routes, limits, metrics and the web page over `Matting`. The page and
         /// the OpenAPI document are resources: SwiftPM copies them into `matte_Service.resources` beside the
         /// executables, where `Bundle.module` finds them (keep that folder with the binary when copying it).
         .target(name: "Service", dependencies: [
-            "Matting", "MattingIO", "Imaging",
+            "Matting", "MattingIO", "Imaging", "Jobs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -77,7 +91,10 @@ let package = Package(
         /// The `matte` command: a thin layer of options over `Matting` (and `Service` for `matte serve`,
         /// `Video` for `matte video`).
         .executableTarget(name: "MatteCommand", dependencies: [
-            "Matting", "MattingIO", "Service", "Video", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Matting", "MattingIO", "Service", "Video", "Jobs", "PostgresJobs",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], swiftSettings: native),
 
         /// Times our inference beside the reference runtimes (scripts/benchmark drives both).
@@ -93,12 +110,18 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
         /// Helpers for the test targets: temporary folders, a small HTTP server on loopback.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: [
+            "PostgresJobs", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "MattingIOTests", dependencies: ["MattingIO", "TestSupport"], swiftSettings: native),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Matting", "Imaging", "TestSupport"], swiftSettings: native),
         .testTarget(name: "MatteCommandTests", dependencies: ["MatteCommand", "TestSupport"], swiftSettings: native),
+        .testTarget(name: "JobsTests", dependencies: [
+            "Jobs", "PostgresJobs", "Matting", "Imaging", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
+        ], swiftSettings: native),
         .testTarget(name: "ServiceTests", dependencies: [
-            "Service", "Matting", "MattingIO", "Imaging",
+            "Service", "Matting", "MattingIO", "Imaging", "Jobs", "PostgresJobs", "TestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -16,6 +16,8 @@ Exit status: 0 on success, 1 on a failed check (the reason on stderr).
 
 import argparse
 import base64
+import io
+import zipfile
 import json
 import os
 import socket
@@ -144,6 +146,8 @@ def main():
     parser.add_argument("--photo", required=True)
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--jobs", nargs="+", metavar="PHOTO",
+                        help="the server has a database: upload these photos at once as jobs instead")
     arguments = parser.parse_args()
 
     targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{arguments.debug_port}/json/list", timeout=10))
@@ -166,6 +170,8 @@ def main():
     node = tools.call("DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#file")
     if not node.get("nodeId"):
         fail("no file input on the page")
+    if arguments.jobs:
+        return check_jobs(tools, node, arguments)
     started = time.time()
     tools.call("DOM.setFileInputFiles", files=[os.path.abspath(arguments.photo)], nodeId=node["nodeId"])
     state = wait_for_state(tools, {"done", "error"}, arguments.timeout)
@@ -216,6 +222,62 @@ def main():
     print(f"browser-test: page showed a {shown['width']}x{shown['height']} cut-out after {elapsed:.1f} s "
           f"({shown['status']}); opaque {coverage['opaque']:.0%}, transparent {coverage['clear']:.0%}")
     print(f"browser-test: screenshot {arguments.screenshot} (blurred background: {blur_shot})")
+
+
+def check_jobs(tools, node, arguments):
+    """Several photos at once become jobs: each row's state moves to succeeded, the first result is shown,
+    and the zip of all results holds every output."""
+    deadline = time.time() + 10
+    while tools.evaluate("document.body.dataset.jobs") != "on":
+        if time.time() > deadline:
+            fail("the page did not switch to jobs, though the server has a database")
+        time.sleep(0.1)
+    if tools.evaluate("document.getElementById('file').multiple") is not True:
+        fail("the file input does not take several photos")
+    started = time.time()
+    tools.call("DOM.setFileInputFiles", files=[os.path.abspath(photo) for photo in arguments.jobs], nodeId=node["nodeId"])
+    seen = set()
+    states = []
+    while time.time() < started + arguments.timeout:
+        states = tools.evaluate("[...document.querySelectorAll('#jobList .state')].map((badge) => badge.dataset.state)")
+        seen.update(states)
+        if len(states) == len(arguments.jobs) and all(state in ("succeeded", "failed", "cancelled") for state in states):
+            break
+        time.sleep(0.05)
+    if states != ["succeeded"] * len(arguments.jobs):
+        fail(f"the jobs ended {states}: " + str(tools.evaluate("document.getElementById('jobList').textContent")))
+    if not ({"queued", "running"} & seen):
+        fail(f"no job was seen queued or running on its way (states seen: {sorted(seen)})")
+    if wait_for_state(tools, {"done", "error"}, 10) != "done":
+        fail("the finished job is not shown: " + str(tools.evaluate("document.getElementById('error').textContent")))
+    shown = tools.evaluate("(() => { const c = document.getElementById('result'); return { hidden: c.hidden, width: c.width }; })()")
+    if shown["hidden"] or shown["width"] <= 0:
+        fail(f"no result drawn: {shown}")
+    if tools.evaluate("document.getElementById('zip').disabled") is not False:
+        fail("the zip button is not enabled")
+    # The archive the zip button makes, read back by Python's zipfile.
+    archive = tools.evaluate("""(async () => {
+        const files = [];
+        for (const item of jobs.items) {
+            for (const [output, url] of Object.entries(item.outputs)) {
+                files.push({ name: `${item.name}_${output}.png`, bytes: new Uint8Array(await (await fetch(url)).arrayBuffer()) });
+            }
+        }
+        const bytes = new Uint8Array(await zipArchive(files).arrayBuffer());
+        let text = "";
+        for (const byte of bytes) text += String.fromCharCode(byte);
+        return btoa(text);
+    })()""")
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(archive))) as bundle:
+        if bundle.testzip() is not None:
+            fail("the zip archive is corrupt")
+        names = bundle.namelist()
+    if len(names) != 2 * len(arguments.jobs):
+        fail(f"the zip holds {names}, not an alpha and a cut-out per photo")
+    save_screenshot(tools, arguments.screenshot)
+    print(f"browser-test: {len(arguments.jobs)} photos as jobs, all succeeded after {time.time() - started:.1f} s "
+          f"(states seen: {', '.join(sorted(seen))}); zip of {len(names)} files")
+    print(f"browser-test: screenshot {arguments.screenshot}")
 
 
 if __name__ == "__main__":

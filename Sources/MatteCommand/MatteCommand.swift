@@ -63,9 +63,10 @@ struct MatteCommand: AsyncParsableCommand {
 
             VIDEO: 'matte video' mattes videos and raw frame streams (see 'matte video --help').
 
-            SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help').
+            SERVICE: 'matte serve' runs the HTTP API and web page instead (see 'matte serve --help'); \
+            'matte worker' runs the jobs queued through its /v1/jobs (see 'matte worker --help').
             """,
-        subcommands: [Serve.self, Check.self, VideoCommand.self])
+        subcommands: [Serve.self, Check.self, VideoCommand.self, Worker.self])
 
     /// Runs the command on the process's arguments, a bare `--check` spelt out (`spelledOut`).
     static func main() async {
@@ -76,7 +77,7 @@ struct MatteCommand: AsyncParsableCommand {
     /// the option's value may be left out, which the argument parser does not allow by itself.
     /// Subcommands' arguments are left as they are.
     static func spelledOut(_ arguments: [String]) -> [String] {
-        if let first = arguments.first, ["serve", "check", "video"].contains(first) { return arguments }
+        if let first = arguments.first, ["serve", "check", "video", "worker"].contains(first) { return arguments }
         var result: [String] = []
         for (index, argument) in arguments.enumerated() {
             let next = index + 1 < arguments.count ? arguments[index + 1] : nil

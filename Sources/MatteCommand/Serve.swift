@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import Inference
+import Jobs
+import Logging
 import Matting
+import PostgresJobs
+import PostgresNIO
 import Service
 
 /// `matte serve`: the HTTP service and web page. Each option can also come from an environment variable
@@ -12,7 +16,15 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             ROUTES: GET / (web page), POST /v1/matte (the API, described at GET /openapi.yaml), \
             GET /healthz (alive; the version, commit and model digests), GET /readyz (models loaded), \
-            GET /metrics (Prometheus).
+            GET /metrics (Prometheus). With --database also the durable jobs API: POST /v1/jobs, \
+            GET /v1/jobs, GET /v1/jobs/{id}, GET /v1/jobs/{id}/outputs/{alpha|cutout|composite}, \
+            DELETE /v1/jobs/{id}, run by 'matte worker' processes on any machine that reaches the database \
+            (without a database these answer 503). The schema is created or migrated at start.
+
+            ACCESS: with --api-keys (or $MATTE_API_KEYS), every /v1/ route needs one of the keys, as \
+            'Authorization: Bearer <key>' or 'X-API-Key: <key>' (401 without), and each key sees, fetches \
+            and cancels only its own jobs (404 for any other); beyond --max-jobs-per-key jobs queued or \
+            running, a key gets 429.
 
             LOAD: at most --slots images are matted at once and --queue more wait; beyond that requests \
             get 503 with Retry-After at once. Request bodies over --max-body-bytes and images over \
@@ -22,7 +34,9 @@ struct Serve: AsyncParsableCommand {
 
             ENVIRONMENT: every option can be set by a variable instead: MATTE_HOST, MATTE_PORT, \
             MATTE_SLOTS, MATTE_QUEUE, MATTE_MAX_BODY_BYTES, MATTE_MAX_PIXELS, MATTE_REQUEST_TIMEOUT, \
-            MATTE_HEADER_TIMEOUT, MATTE_ALLOW_URL_FETCH (1/true/yes or 0/false/no), MATTE_MODELS. \
+            MATTE_HEADER_TIMEOUT, MATTE_ALLOW_URL_FETCH (1/true/yes or 0/false/no), MATTE_MODELS, \
+            MATTE_DATABASE_URL, MATTE_API_KEYS_FILE, MATTE_API_KEYS (the keys themselves, separated by \
+            commas), MATTE_MAX_ATTEMPTS, MATTE_MAX_JOBS_PER_KEY. \
             Command-line options win over variables.
 
             Stops on SIGTERM or SIGINT after answering the requests in progress.
@@ -65,6 +79,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("What the networks' convolutions multiply in: bf16 or fp32 ($MATTE_PRECISION; default bf16, which runs as fp32 on a CPU without AVX512_BF16).",
                                valueName: "precision"))
     var precision: Precision?
+
+    @Option(help: ArgumentHelp("PostgreSQL URL of the job queue, postgres://user:password@host:5432/database ($MATTE_DATABASE_URL; default none: no /v1/jobs).",
+                               valueName: "url"))
+    var database: String?
+
+    @Option(name: .customLong("api-keys"),
+            help: ArgumentHelp("File of API keys, one a line, each 16 characters or more ($MATTE_API_KEYS_FILE, or the keys in $MATTE_API_KEYS; default none: no key needed).",
+                               valueName: "file"))
+    var apiKeysFile: String?
+
+    @Option(help: ArgumentHelp("Attempts a job gets before it fails for good ($MATTE_MAX_ATTEMPTS; default 5).", valueName: "count"))
+    var maxAttempts: Int?
+
+    @Option(help: ArgumentHelp("Jobs one API key may have queued or running ($MATTE_MAX_JOBS_PER_KEY; default 100).", valueName: "count"))
+    var maxJobsPerKey: Int?
 
     /// The root command. Options it declares as well (`--version`, `--models`) are parsed into it wherever
     /// they stand, after `serve` too.
@@ -109,6 +138,21 @@ struct Serve: AsyncParsableCommand {
             }
         }
         if let modelDirectory = modelDirectory ?? parent.modelDirectory { configuration.modelDirectory = modelDirectory }
+        configuration.databaseURL = database ?? environment["MATTE_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let path = apiKeysFile ?? environment["MATTE_API_KEYS_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read the API key file \(path)") }
+            configuration.apiKeys = String(decoding: data, as: UTF8.self)
+        } else if let keys = environment["MATTE_API_KEYS"], !keys.isEmpty {
+            configuration.apiKeys = keys
+        }
+        if let keys = configuration.apiKeys {
+            do { _ = try APIKeys(text: keys) } catch { throw ValidationError("API keys: \(error)") }
+        }
+        if let url = configuration.databaseURL {
+            do { _ = try DatabaseURL(url) } catch { throw ValidationError("--database: \(error)") }
+        }
+        if let attempts = try integer(maxAttempts, "MATTE_MAX_ATTEMPTS") { configuration.maxAttempts = attempts }
+        if let cap = try integer(maxJobsPerKey, "MATTE_MAX_JOBS_PER_KEY") { configuration.maxUnfinishedJobsPerKey = cap }
         if let problem = configuration.problems.first { throw ValidationError(problem) }
         return configuration
     }
@@ -130,9 +174,23 @@ struct Serve: AsyncParsableCommand {
         }
         let configuration = try serviceConfiguration()
         if let precision = precision ?? parent.precision { Precision.preferred = precision }
-        try await serve(configuration) { port in
-            let line = "matte: serving http://\(configuration.host):\(port)/ (\(configuration.slots) slots, queue \(configuration.queue))\n"
+        let onServerRunning: @Sendable (Int) async -> Void = { port in
+            let jobs = configuration.databaseURL == nil ? "no database: /v1/jobs off" : "jobs on"
+            let line = "matte: serving http://\(configuration.host):\(port)/ (\(configuration.slots) slots, queue \(configuration.queue), \(jobs))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        guard let databaseURL = configuration.databaseURL else {
+            try await serve(configuration, onServerRunning: onServerRunning)
+            return
+        }
+        // With a database, its client runs beside the server, and the schema is migrated before it listens.
+        let logger = Logger(label: "matte.serve")
+        let client = PostgresClient(configuration: try DatabaseURL(databaseURL).configuration, backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrations.migrate(client, logger: logger)
+            try await serve(configuration, jobs: PostgresJobStore(client: client, logger: logger), onServerRunning: onServerRunning)
+            group.cancelAll()
         }
     }
 }

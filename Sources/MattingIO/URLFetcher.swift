@@ -96,6 +96,16 @@ public struct URLFetcher: Sendable {
 
     /// The body at `url`. Blocks the calling thread until done.
     public func fetch(_ url: String) throws(FetchError) -> [UInt8] {
+        try transfer(url, posting: nil)
+    }
+
+    /// POSTs `body` as `contentType` to `url` (no redirects followed) and returns the answer's body, under
+    /// the same limits and address policy as `fetch`. Blocks the calling thread until done.
+    public func post(_ body: [UInt8], contentType: String, to url: String) throws(FetchError) -> [UInt8] {
+        try transfer(url, posting: (body, contentType))
+    }
+
+    private func transfer(_ url: String, posting: (body: [UInt8], contentType: String)?) throws(FetchError) -> [UInt8] {
         guard let parsed = URL(string: url), URLFetcher.isFetchable(parsed) else {
             throw .unsupportedScheme(URL(string: url)?.scheme ?? "")
         }
@@ -119,6 +129,17 @@ public struct URLFetcher: Sendable {
         matte_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
         matte_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes))
         matte_curl_set_string(handle, CURLOPT_USERAGENT, "matte")
+        let headers = posting.flatMap { curl_slist_append(nil, "Content-Type: \($0.contentType)") }
+        defer { if let headers { curl_slist_free_all(headers) } }
+        if let posting {
+            matte_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+            matte_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(posting.body.count))
+            // COPYPOSTFIELDS copies the bytes, so they need not outlive this call.
+            var body = posting.body
+            if body.isEmpty { body = [0] }
+            body.withUnsafeMutableBytes { _ = matte_curl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            matte_curl_set_pointer(handle, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers))
+        }
         matte_curl_set_pointer(handle, CURLOPT_WRITEDATA, context.toOpaque())
         matte_curl_set_write_function(handle) { data, size, count, context in
             guard let data, let context else { return 0 }

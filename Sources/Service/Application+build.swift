@@ -1,4 +1,5 @@
 import Hummingbird
+import Jobs
 import Logging
 import Matting
 import MattingIO
@@ -13,12 +14,19 @@ public final class ServiceState: Sendable {
     public let models: ModelStore
     public let metrics: MetricsRegistry
     let fetcher: URLFetcher
+    /// The job queue; nil without a database.
+    public let jobs: (any JobStore)?
+    /// nil: no keys, every request is served.
+    public let apiKeys: APIKeys?
     private let buildInfoCache = NIOLockedValueBox<BuildInfo?>(nil)
 
     /// - Parameter fetcher: for the `url` option; by default one that refuses addresses other than public
     ///   unicast ones (tests pass one that does not, to reach a server on loopback).
-    public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: URLFetcher? = nil) {
+    public init(configuration: ServiceConfiguration, models: ModelStore? = nil, fetcher: URLFetcher? = nil,
+                jobs: (any JobStore)? = nil, apiKeys: APIKeys? = nil) {
         self.configuration = configuration
+        self.jobs = jobs
+        self.apiKeys = apiKeys
         self.slots = InferenceSlots(slots: configuration.slots, queueLimit: configuration.queue)
         self.bodies = BodyBudget(capacity: (configuration.slots + configuration.queue) * configuration.maxBodyBytes)
         self.models = models ?? ModelStore(directory: configuration.modelDirectory, threads: configuration.threadsPerJob)
@@ -69,9 +77,19 @@ public func buildApplication(_ configuration: ServiceConfiguration, state: Servi
 
 /// Builds the application and runs it until SIGTERM or SIGINT, which stop it gracefully: the listener
 /// closes, requests in progress are answered, then the process returns.
-public func serve(_ configuration: ServiceConfiguration,
+///
+/// - Parameter jobs: the job queue for `/v1/jobs` (the caller keeps its database client running); nil
+///   without a database.
+public func serve(_ configuration: ServiceConfiguration, jobs: (any JobStore)? = nil,
                   onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-    let app = try buildApplication(configuration, onServerRunning: onServerRunning)
+    var apiKeys: APIKeys?
+    if let text = configuration.apiKeys {
+        do throws(APIKeys.Problem) { apiKeys = try APIKeys(text: text) } catch {
+            throw ServiceError(.internalServerError, code: "bad_configuration", error.description)
+        }
+    }
+    let state = ServiceState(configuration: configuration, jobs: jobs, apiKeys: apiKeys)
+    let app = try buildApplication(configuration, state: state, onServerRunning: onServerRunning)
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
 }
 
@@ -85,19 +103,22 @@ public func serve(_ configuration: ServiceConfiguration,
 /// | `GET /readyz` | 200 when the models are loaded, else 503 |
 /// | `GET /metrics` | Prometheus text |
 /// | `POST /v1/matte` | the matting API (`MatteController`) |
+/// | `/v1/jobs...` | durable jobs (`JobsController`) |
 ///
 /// Any other method on these paths answers 405 with `Allow` (`AllowedMethods`).
 public func buildRouter(_ state: ServiceState, logger: Logger = Logger(label: "matte.serve")) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware(registry: state.metrics))
     router.add(middleware: ErrorMiddleware(logger: logger))
+    router.add(middleware: APIKeyMiddleware(keys: state.apiKeys))
     router.add(middleware: AllowedMethods(methods: [
         "/": [.get], "/openapi.yaml": [.get], "/healthz": [.get], "/readyz": [.get], "/metrics": [.get],
-        "/v1/matte": [.post],
+        "/v1/matte": [.post], "/v1/jobs": [.get, .post],
     ]))
     DocumentController().addRoutes(to: router)
     HealthController(state: state).addRoutes(to: router)
     MatteController(state: state).addRoutes(to: router)
     CheckController(state: state).addRoutes(to: router)
+    JobsController(state: state).addRoutes(to: router)
     return router
 }

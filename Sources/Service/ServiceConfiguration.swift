@@ -26,6 +26,14 @@ public struct ServiceConfiguration: Sendable {
     public var maxDownloadBytes = 25_000_000
     /// Folder holding the model files.
     public var modelDirectory = ModelFiles.defaultDirectory
+    /// The job queue's database (`postgres://...`); without it `/v1/jobs` answers 503.
+    public var databaseURL: String?
+    /// API keys (as `APIKeys(text:)` reads them); with keys, every `/v1/` route needs one.
+    public var apiKeys: String?
+    /// Attempts a job gets before it fails for good.
+    public var maxAttempts = 5
+    /// Jobs one API key may have queued or running at once (429 beyond); nil for no cap.
+    public var maxUnfinishedJobsPerKey: Int? = 100
     /// Cores on this machine.
     public var cores = ProcessInfo.processInfo.activeProcessorCount
 
@@ -48,6 +56,8 @@ public struct ServiceConfiguration: Sendable {
         if maxPixels < 1 { problems.append("max-pixels must be at least 1") }
         if !(requestTimeout > 0 && requestTimeout <= 86_400) { problems.append("request-timeout must be more than 0 and at most 86400 seconds") }
         if !(headerTimeout > 0 && headerTimeout <= 86_400) { problems.append("header-timeout must be more than 0 and at most 86400 seconds") }
+        if !(1...100).contains(maxAttempts) { problems.append("max-attempts must be 1 to 100") }
+        if let cap = maxUnfinishedJobsPerKey, cap < 1 { problems.append("max-jobs-per-key must be at least 1") }
         return problems
     }
 }

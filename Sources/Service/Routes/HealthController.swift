@@ -44,7 +44,8 @@ struct HealthController {
             return Response.json(#"{"status":"ready"}"#)
         }
         router.get("metrics") { _, _ -> Response in
-            let text = state.metrics.exposition(slots: state.slots, modelsReady: state.models.isReady)
+            var text = state.metrics.exposition(slots: state.slots, modelsReady: state.models.isReady)
+            if let jobs = state.jobs { text += await JobMetrics.exposition(jobs) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }

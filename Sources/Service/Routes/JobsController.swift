@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Imaging
+import Jobs
+import Matting
+import MattingIO
+import NIOCore
+
+/// The durable jobs API, over the queue in PostgreSQL (`Jobs`):
+///
+/// | route | answer |
+/// | --- | --- |
+/// | `POST /v1/jobs` | queues a photo: the body and options of `POST /v1/matte` (or JSON `{"url": ..., "callback": ..., options}`); 202 with the job and `Location` (with `Idempotency-Key`: 201 when it made the job, 200 when an earlier request with that key did) |
+/// | `GET /v1/jobs` | the caller's latest jobs, newest first |
+/// | `GET /v1/jobs/{id}` | state, attempts, each attempt's error, timings, links to the outputs |
+/// | `GET /v1/jobs/{id}/outputs/{alpha,cutout,composite}` | an output's image once the job has succeeded |
+/// | `DELETE /v1/jobs/{id}` | cancels a queued job; asks a running one to stop |
+///
+/// Without a database every route answers 503 (`database_required`). Jobs belong to the API key that
+/// queued them; any other key gets 404, as for an id that does not exist, so ids cannot be probed.
+struct JobsController {
+    let state: ServiceState
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("v1/jobs") { request, _ -> Response in try await submit(request) }
+        router.get("v1/jobs") { request, _ -> Response in
+            let (store, owner) = try access(request)
+            let jobs = try await store.jobs(owner: owner, limit: 100)
+            return try json(["jobs": jobs.map(JobView.init)])
+        }
+        router.get("v1/jobs/:id") { request, context -> Response in
+            let (store, owner) = try access(request)
+            guard let job = try await store.job(try jobID(context), owner: owner) else { throw ServiceError.noSuchJob }
+            return try json(JobView(job))
+        }
+        router.get("v1/jobs/:id/outputs/:output") { request, context -> Response in
+            let (store, owner) = try access(request)
+            let id = try jobID(context)
+            guard let output = context.parameters.get("output").flatMap(MattingRequest.Output.init(rawValue:)) else {
+                throw ServiceError(.notFound, code: "no_such_output", "outputs are alpha, cutout and composite")
+            }
+            guard let file = try await store.output(output, of: id, owner: owner) else {
+                guard let job = try await store.job(id, owner: owner) else { throw ServiceError.noSuchJob }
+                throw ServiceError(.notFound, code: "no_such_output",
+                                   job.state == .succeeded ? "job \(id) did not make a \(output.rawValue) output"
+                                                           : "job \(id) is \(job.state.rawValue): outputs come once it has succeeded")
+            }
+            let type = ImageFormat(rawValue: file.format)?.mimeType ?? "application/octet-stream"
+            let fileExtension = ImageFormat(rawValue: file.format)?.fileExtension ?? "bin"
+            return Response(status: .ok, headers: [
+                .contentType: type,
+                .contentDisposition: "inline; filename=\"\(output.rawValue).\(fileExtension)\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))
+        }
+        router.delete("v1/jobs/:id") { request, context -> Response in
+            let (store, owner) = try access(request)
+            guard let job = try await store.cancel(try jobID(context), owner: owner) else { throw ServiceError.noSuchJob }
+            return try json(JobView(job))
+        }
+    }
+
+    /// The store and the caller's owner name ("" without API keys; `APIKeyMiddleware` has already refused
+    /// requests without a valid key).
+    private func access(_ request: Request) throws -> (any JobStore, String) {
+        guard let store = state.jobs else { throw ServiceError.databaseRequired }
+        guard let keys = state.apiKeys else { return (store, "") }
+        guard let key = APIKeys.presented(in: request.headers), let owner = keys.owner(ofKey: key) else {
+            throw ServiceError(.unauthorized, code: "unauthorized", "a valid API key is needed")
+        }
+        return (store, owner)
+    }
+
+    /// The `{id}` path parameter; a malformed id is a job that does not exist.
+    private func jobID(_ context: BasicRequestContext) throws -> UUID {
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else { throw ServiceError.noSuchJob }
+        return id
+    }
+
+    private func submit(_ request: Request) async throws -> Response {
+        let (store, owner) = try access(request)
+        let configuration = state.configuration
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        if let key, key.isEmpty || key.count > 200 {
+            throw ServiceError(.badRequest, code: "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
+        }
+        let limit = configuration.maxBodyBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw ServiceError.bodyTooLarge(limit: limit)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw ServiceError.bodyTooLarge(limit: limit)
+        } catch {
+            throw ServiceError.brokenBody(error)
+        }
+        let submission = try JobSubmission.read(query: request.uri.query, contentType: request.headers[.contentType],
+                                                body: Array(buffer: body))
+        let options = try MatteOptions.parse(submission.fields, backgroundFile: submission.backgroundImage != nil)
+        let matting = try options.request(maxPixels: configuration.maxPixels, json: true)
+        if let callback = submission.callback {
+            guard let url = URL(string: callback), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ServiceError(.badRequest, code: "invalid_callback", "callback must be an http or https URL")
+            }
+        }
+        if let cap = configuration.maxUnfinishedJobsPerKey, state.apiKeys != nil,
+           try await store.unfinishedCount(owner: owner) >= cap {
+            throw ServiceError(.tooManyRequests, code: "too_many_jobs",
+                               "this key has \(cap) jobs queued or running, the most allowed: wait for some to finish",
+                               headers: [.retryAfter: "10"])
+        }
+        var photo = submission.image ?? []
+        if let url = options.url {
+            guard configuration.allowURLFetch else { throw ServiceError.urlFetchingDisabled }
+            guard photo.isEmpty else { throw ServiceError.conflictingOptions("send either an image or a url, not both") }
+            let fetcher = state.fetcher
+            photo = try await state.slots.run {
+                do throws(FetchError) { return try fetcher.fetch(url) } catch { throw ServiceError.fetch(error) }
+            }
+        }
+        guard !photo.isEmpty else { throw ServiceError.emptyBody }
+
+        let job = NewJob(request: matting, photo: photo, background: submission.backgroundImage, owner: owner,
+                         idempotencyKey: key, callbackURL: submission.callback, maxAttempts: configuration.maxAttempts)
+        let result = try await store.submit(job)
+        let status: HTTPResponse.Status = key == nil ? .accepted : result.created ? .created : .ok
+        var response = try json(JobView(result.job), status: status)
+        response.headers[.location] = "/v1/jobs/\(result.job.id.uuidString.lowercased())"
+        return response
+    }
+
+    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response.json(String(decoding: try encoder.encode(value), as: UTF8.self), status: status)
+    }
+}
+
+/// A job as the API shows it.
+struct JobView: Encodable {
+    var id: String
+    var state: String
+    var attempts: Int
+    var maxAttempts: Int
+    var errors: [AttemptError]
+    var rescues: Int
+    var request: MattingRequest
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var width: Int?
+    var height: Int?
+    var cancelRequested: Bool
+    /// Output name -> its URL.
+    var outputs: [String: String]
+
+    init(_ job: JobRecord) {
+        id = job.id.uuidString.lowercased()
+        state = job.state.rawValue
+        attempts = job.attempts
+        maxAttempts = job.maxAttempts
+        errors = job.errors
+        rescues = job.rescues
+        request = job.request
+        createdAt = job.createdAt
+        startedAt = job.startedAt
+        finishedAt = job.finishedAt
+        width = job.width
+        height = job.height
+        cancelRequested = job.cancelRequested
+        outputs = Dictionary(uniqueKeysWithValues: job.outputs.map {
+            ($0.output.rawValue, "/v1/jobs/\(job.id.uuidString.lowercased())/outputs/\($0.output.rawValue)")
+        })
+    }
+}
+
+extension ServiceError {
+    static let noSuchJob = ServiceError(.notFound, code: "no_such_job", "no such job")
+    static let databaseRequired = ServiceError(.serviceUnavailable, code: "database_required",
+                                               "jobs need a database: start matte serve with --database postgres://... (or $MATTE_DATABASE_URL)")
+}
