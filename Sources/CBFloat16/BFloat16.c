@@ -5,6 +5,8 @@
 // build's target) and called only after `matte_bf16_supported()` said yes.
 #include "CBFloat16.h"
 
+#if defined(__x86_64__)
+
 #include <immintrin.h>
 #include <string.h>
 
@@ -130,3 +132,33 @@ void matte_bf16_tile8x32(const uint16_t *const *rows, long rowCount, long offset
     _mm512_storeu_ps(sums + 12 * 16, d4); _mm512_storeu_ps(sums + 13 * 16, d5);
     _mm512_storeu_ps(sums + 14 * 16, d6); _mm512_storeu_ps(sums + 15 * 16, d7);
 }
+
+#else
+
+// Other CPUs: no bfloat16 kernels; `matte_bf16_supported` says so and the others are never called.
+#include <stdlib.h>
+
+int matte_bf16_supported(void) { return 0; }
+
+void matte_bf16_convert(const float *source, uint16_t *destination, long count) {
+    (void)source; (void)destination; (void)count;
+    abort();
+}
+
+void matte_bf16_tile12x16(const uint16_t *const *rows, long rowCount, long offset, long pixelStride,
+                          long segmentCount, long segmentStride, long segmentLength, long pixels,
+                          const uint16_t *weights, float *sums) {
+    (void)rows; (void)rowCount; (void)offset; (void)pixelStride; (void)segmentCount; (void)segmentStride;
+    (void)segmentLength; (void)pixels; (void)weights; (void)sums;
+    abort();
+}
+
+void matte_bf16_tile8x32(const uint16_t *const *rows, long rowCount, long offset, long pixelStride,
+                         long segmentCount, long segmentStride, long segmentLength, long pixels,
+                         const uint16_t *weights, float *sums) {
+    (void)rows; (void)rowCount; (void)offset; (void)pixelStride; (void)segmentCount; (void)segmentStride;
+    (void)segmentLength; (void)pixels; (void)weights; (void)sums;
+    abort();
+}
+
+#endif
