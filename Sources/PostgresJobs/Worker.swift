@@ -197,11 +197,12 @@ public final class JobWorker: Sendable {
         }
     }
 
-    /// Bad input fails at once: retrying cannot make a corrupt photo decode. The networks or the encoder
-    /// failing might be passing trouble (memory), so those are retried.
+    /// Bad input fails at once: retrying cannot make a corrupt photo decode, nor a photo that failed a
+    /// strict check pass it. The networks or the encoder failing might be passing trouble (memory), so
+    /// those are retried.
     static func isPermanent(_ error: PhotoError) -> Bool {
         switch error {
-        case .request, .photo, .background, .backgroundMissing: true
+        case .request, .photo, .background, .backgroundMissing, .checkFailed: true
         case .matting, .encoding: false
         }
     }
