@@ -6,10 +6,12 @@ import Imaging
 import Jobs
 import PostgresJobs
 import Matting
+import MattingIO
 import NIOCore
 import PostgresNIO
 import Service
 import TestSupport
+import Synchronization
 import Testing
 
 /// `/v1/jobs` over a real PostgreSQL server (`scripts/test-database`), with the stand-in matter; and the
@@ -28,13 +30,13 @@ import Testing
 
     /// Runs `body` with an application over a fresh database (API keys when `keys`), its store, and a
     /// worker running its jobs.
-    func withService(keys: [String]? = nil, change: (inout ServiceConfiguration) -> Void = { _ in },
+    func withService(keys: [String]? = nil, fetcher: URLFetcher? = nil, change: (inout ServiceConfiguration) -> Void = { _ in },
                      _ body: @escaping @Sendable (any TestClientProtocol, PostgresJobStore) async throws -> Void) async throws {
         try await TestDatabase.with { client, _ in
             let store = PostgresJobStore(client: client)
             let configuration = TestApp.configuration(change)
-            let state = ServiceState(configuration: configuration, models: ModelStore(ready: EllipseMatter()), jobs: store,
-                                     apiKeys: try keys.map { try APIKeys(keys: $0) })
+            let state = ServiceState(configuration: configuration, models: ModelStore(ready: EllipseMatter()), fetcher: fetcher,
+                                     jobs: store, apiKeys: try keys.map { try APIKeys(keys: $0) })
             let app = try buildApplication(configuration, state: state)
             var workerConfiguration = WorkerConfiguration(name: "api-test")
             workerConfiguration.pollInterval = 0.1
@@ -207,6 +209,45 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: TestDatabase.enabled)) func aJSONBodyWithAURLAndACallback() async throws {
+        let photo = try Samples.png(width: 40, height: 30)
+        let called = CallbackPaths()
+        let server = try LocalHTTPServer { path in
+            if path == "/photo.png" { return .reply(200, headers: [("Content-Type", "image/png")], body: photo) }
+            called.append(path)
+            return .reply(204)
+        }
+        defer { server.stop() }
+        let fetcher = URLFetcher(maxBytes: 100_000, checksAddresses: false)
+        try await withService(fetcher: fetcher, change: { $0.allowURLFetch = true }) { client, store in
+            let body = #"{"url": "\#(server.baseURL)/photo.png", "mode": "fast", "callback": "\#(server.baseURL)/done"}"#
+            let response = try await client.execute(uri: "/v1/jobs", method: .post, headers: [.contentType: "application/json"],
+                                                    body: ByteBuffer(string: body))
+            #expect(response.status == .accepted)
+            let job = try Self.view(response)
+            let done = try await Self.finished(client, try #require(response.headers[.location]))
+            #expect(done.state == "succeeded")
+            // The worker's callback, through the same poster `matte worker` uses (addresses unchecked here).
+            var configuration = WorkerConfiguration(name: "callbacks")
+            configuration.pollInterval = 0.1
+            let poster = URLFetcher(maxBytes: 10_000, maxRedirects: 0, timeout: 5, checksAddresses: false)
+            let worker = JobWorker(store: store, matter: EllipseMatter(), configuration: configuration) { callback in
+                (try? poster.post(callback.body, contentType: "application/json", to: callback.url)) != nil
+            }
+            let running = Task { await worker.run() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while called.all.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            try await Task.sleep(for: .milliseconds(500))
+            worker.stop()
+            await running.value
+            #expect(called.all == ["/done"])
+            _ = job
+        }
+        // By default a callback to this machine is refused, as URL fetching refuses it.
+        let guarded = URLFetcher(maxBytes: 10_000, maxRedirects: 0, timeout: 5, checksAddresses: true)
+        #expect(throws: FetchError.self) { try guarded.post(Array("{}".utf8), contentType: "application/json", to: server.baseURL + "/done") }
+    }
+
     @Test func keysAreComparedByDigest() throws {
         let keys = try APIKeys(text: "# team keys\n\(Self.alice)\n\n\(Self.bob)\n")
         let owner = try #require(keys.owner(ofKey: Self.alice))
@@ -216,4 +257,11 @@ import Testing
         #expect(keys.owner(ofKey: "") == nil)
         #expect(throws: APIKeys.Problem.self) { try APIKeys(text: "short") }
     }
+}
+
+/// Paths a test server was asked for, other than the photo.
+final class CallbackPaths: Sendable {
+    private let paths = Mutex<[String]>([])
+    func append(_ path: String) { paths.withLock { $0.append(path) } }
+    var all: [String] { paths.withLock { $0 } }
 }

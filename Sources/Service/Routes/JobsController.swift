@@ -99,7 +99,10 @@ struct JobsController {
         let submission = try JobSubmission.read(query: request.uri.query, contentType: request.headers[.contentType],
                                                 body: Array(buffer: body))
         let options = try MatteOptions.parse(submission.fields, backgroundFile: submission.backgroundImage != nil)
-        let matting = try options.request(maxPixels: configuration.maxPixels, json: true)
+        // A job keeps every output its options make: the chosen one, the matte and the cut-out (as the JSON
+        // answer of /v1/matte has them), each once.
+        var matting = try options.request(maxPixels: configuration.maxPixels, json: true)
+        matting.outputs = matting.outputs.map { chosen in MattingRequest.Output.allCases.filter(chosen.contains) }
         if let callback = submission.callback {
             guard let url = URL(string: callback), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw ServiceError(.badRequest, code: "invalid_callback", "callback must be an http or https URL")
