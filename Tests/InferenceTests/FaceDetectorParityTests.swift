@@ -20,7 +20,9 @@ import Testing
 
     @Test(arguments: ["astronaut", "grace_hopper", "camera"])
     func matchesReferenceRuntime(photo: String) throws {
-        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(Self.model)), multiplyAddsWorthSplitting: 0)
+        // In float32, as the face detector runs it (`FaceDetector`).
+        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(Self.model)), precision: .fp32,
+                                     multiplyAddsWorthSplitting: 0)
         #expect(plan.inputShapes == [[1, 128, 128, 3]])
         #expect(plan.outputShapes == [[1, 896, 16], [1, 896, 1]])
         let input = try Fixtures.floats("goldens/face/\(photo)_input.f32")
@@ -45,7 +47,7 @@ import Testing
         #expect(counts["PAD"] == 11 && counts["RESHAPE"] == 4)
         let graph = try TFLiteReader.read(bytes)
         let input = Tensor(shape: [1, 128, 128, 3], scalars: try Fixtures.floats("goldens/face/grace_hopper_input.f32"))
-        let fast = try ExecutionPlan(graph: graph).run([input], threads: 2)
+        let fast = try ExecutionPlan(graph: graph, precision: .fp32).run([input], threads: 2)
         let reference = try ExecutionPlan(graph: graph, reference: true).run([input])
         for (fast, reference) in zip(fast, reference) {
             #expect(Self.scaledDifference(fast.scalars, reference.scalars) <= 1e-4)
