@@ -163,10 +163,22 @@ struct Worker: AsyncParsableCommand {
             guard let port = Int(text), (0...65535).contains(port) else { throw ValidationError("MATTE_METRICS_PORT must be a port number, not '\(text)'") }
             return port
         }
-        let signals = [SIGTERM, SIGINT].map { number in
+        let stopLogger = logger
+        let signals = [SIGTERM, SIGINT].map { (number: Int32) -> any DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { worker.stop() }
+            source.setEventHandler {
+                worker.stop()
+                // A query on a connection whose network went away without a reset waits for TCP to give
+                // up (minutes), and the slot waiting on it never sees the stop. So past the grace period
+                // and one lease (for handing jobs back) the process leaves anyway: jobs it still holds go
+                // back to the queue when their leases run out, as after a crash.
+                let limit = configuration.grace + configuration.lease + 2
+                DispatchQueue.global().asyncAfter(deadline: .now() + limit) {
+                    stopLogger.notice("still stopping \(limit) s after the signal (the database does not answer): leaving; held jobs return to the queue when their leases run out")
+                    Foundation.exit(0)
+                }
+            }
             source.resume()
             return source
         }
