@@ -122,7 +122,9 @@ public final class JobWorker: Sendable {
         while !isStopping {
             let job: ClaimedJob?
             do {
-                job = try await store.claim(worker: configuration.name, lease: configuration.lease)
+                job = try await withDeadline(seconds: configuration.lease) { [store, configuration] in
+                    try await store.claim(worker: configuration.name, lease: configuration.lease)
+                }
             } catch {
                 logger.warning("claim failed (retrying): \(String(reflecting: error))")
                 await doorbell.wait(seconds: configuration.pollInterval)
@@ -179,7 +181,7 @@ public final class JobWorker: Sendable {
         switch outcome {
         case .gaveUp:
             logger.info("job \(job.lease.job): stopping before it ended; giving it back to the queue")
-            try? await store.release(job.lease)
+            _ = try? await withDeadline(seconds: configuration.lease) { [store] in try await store.release(job.lease) }
         case .finished(.success(let result)):
             if await report({ try await self.store.complete(job.lease, result: result) }) == true {
                 succeeded.increment()
@@ -207,13 +209,13 @@ public final class JobWorker: Sendable {
         }
     }
 
-    /// Runs `write` until the database answers (it may be restarting, or out of reach), for at most ten
-    /// leases; after that another worker has long taken the job over, so nothing is lost by giving up.
-    private func report<Value: Sendable>(_ write: @Sendable () async throws -> Value) async -> Value? {
+    /// Runs `write` until the database answers (it may be restarting, or out of reach; each try waits at
+    /// most a lease, `withDeadline`), for at most ten leases; after that another worker has long taken the job over, so nothing is lost by giving up.
+    private func report<Value: Sendable>(_ write: @escaping @Sendable () async throws -> Value) async -> Value? {
         let deadline = ContinuousClock.now + .seconds(configuration.lease * 10)
         while true {
             do {
-                return try await write()
+                return try await withDeadline(seconds: configuration.lease, write)
             } catch {
                 guard ContinuousClock.now < deadline else {
                     logger.error("giving up reporting a job: \(String(reflecting: error))")
@@ -233,7 +235,10 @@ public final class JobWorker: Sendable {
                 try await Task.sleep(for: .milliseconds(Int64(configuration.heartbeat * 1000)))
             } catch { return }
             do {
-                if try await store.renew(lease, seconds: configuration.lease) == .lost {
+                let renewal = try await withDeadline(seconds: configuration.heartbeat) { [store, configuration] in
+                    try await store.renew(lease, seconds: configuration.lease)
+                }
+                if renewal == .lost {
                     logger.notice("job \(lease.job): lease lost while running")
                     return
                 }
