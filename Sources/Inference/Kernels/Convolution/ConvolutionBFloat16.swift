@@ -30,15 +30,12 @@ extension PackedConvolution {
                     let sumFloats = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
                     for outputRow in range {
                         let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
-                        var firstKernelRow = -1, rowCount = 0
-                        for ky in 0..<g.kernelHeight {
-                            let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                            guard iy >= 0 && iy < g.inputHeight else { continue }
-                            if firstKernelRow < 0 { firstKernelRow = ky }
+                        var rowCount = 0
+                        let firstKernelRow = g.inputRows(ofOutputRow: oy) { iy in
                             rowPointers[rowCount] = rows.bfloat16Row(image: image, y: iy)
                             rowCount += 1
                         }
-                        let skippedValues = max(firstKernelRow, 0) * kernelRowValues
+                        let skippedValues = firstKernelRow * kernelRowValues
                         let outputRowOffset = outputRow * g.outputWidth * g.outputChannels
                         var chunkStart = 0
                         while chunkStart < g.outputWidth {

@@ -25,17 +25,14 @@ extension PackedConvolution {
             defer { rowPointers.deallocate(); sums.deallocate() }
             for outputRow in range {
                 let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
-                var firstKernelRow = -1, rowCount = 0
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                    guard iy >= 0 && iy < g.inputHeight else { continue }
-                    if firstKernelRow < 0 { firstKernelRow = ky }
+                var rowCount = 0
+                let firstKernelRow = g.inputRows(ofOutputRow: oy) { iy in
                     rowPointers[rowCount] = rows.row(image: image, y: iy)
                     rowCount += 1
                 }
                 let outputRowStart = output + outputRow * g.outputWidth * channels
                 for vector in 0..<vectors {
-                    let vectorWeights = weights + (vector * taps + max(firstKernelRow, 0) * g.kernelWidth) * 16
+                    let vectorWeights = weights + (vector * taps + firstKernelRow * g.kernelWidth) * 16
                     var ox = 0
                     while ox < g.outputWidth {
                         let source = ConvolutionTiles.Source(

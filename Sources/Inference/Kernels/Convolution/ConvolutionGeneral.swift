@@ -21,15 +21,12 @@ extension PackedConvolution {
             defer { rowPointers.deallocate(); sums.deallocate() }
             for outputRow in range {
                 let image = outputRow / g.outputHeight, oy = outputRow % g.outputHeight
-                var firstKernelRow = -1, rowCount = 0
-                for ky in 0..<g.kernelHeight {
-                    let iy = oy * g.strideHeight - g.padTop + ky * g.dilationHeight
-                    guard iy >= 0 && iy < g.inputHeight else { continue }
-                    if firstKernelRow < 0 { firstKernelRow = ky }
+                var rowCount = 0
+                let firstKernelRow = g.inputRows(ofOutputRow: oy) { iy in
                     rowPointers[rowCount] = rows.row(image: image, y: iy)
                     rowCount += 1
                 }
-                let skippedFloats = max(firstKernelRow, 0) * kernelRowFloats
+                let skippedFloats = firstKernelRow * kernelRowFloats
                 let outputRowOffset = outputRow * g.outputWidth * g.outputChannels
                 let outputRowStart = output + outputRowOffset
                 // Chunks of 24 output pixels (both tile heights divide it) keep the inputs

@@ -31,6 +31,21 @@ public struct ConvolutionGeometry: Sendable, Equatable {
 
     public var inputChannelsPerGroup: Int { inputChannels / groups }
     public var outputChannelsPerGroup: Int { outputChannels / groups }
+    /// The kernel rows that output row `oy` reaches inside the input, in order: calls `reached(iy)` with
+    /// each one's input row, and returns the first such kernel row (0 when none is inside). The packed
+    /// kernels gather their row pointers through it and skip the weights of the rows before.
+    @inline(__always)
+    func inputRows(ofOutputRow oy: Int, _ reached: (_ iy: Int) -> Void) -> Int {
+        var first = -1
+        for ky in 0..<kernelHeight {
+            let iy = oy * strideHeight - padTop + ky * dilationHeight
+            guard iy >= 0 && iy < inputHeight else { continue }
+            if first < 0 { first = ky }
+            reached(iy)
+        }
+        return max(first, 0)
+    }
+
     public var inputCount: Int { batch * inputHeight * inputWidth * inputChannels }
     public var outputCount: Int { batch * outputHeight * outputWidth * outputChannels }
     public var weightCount: Int { outputChannels * kernelHeight * kernelWidth * inputChannelsPerGroup }
