@@ -243,10 +243,11 @@ public final class ExecutionPlan: @unchecked Sendable {
             return .arena(offset: blockOffsets[block[id]!], count: shapes[id]!.reduce(1, *))
         }
         let inputOffsets = graph.inputs.filter { !isConstant($0) }.map { blockOffsets[block[$0]!] }
-        let steps = zip(scheduled, zip(kernels, stepReads)).map { step, prepared in
-            Step(node: step.node.name, kernel: prepared.0, inputs: prepared.1.map(operand),
-                 inputShapes: prepared.1.map { shapes[$0]! }, outputs: step.writes.map { blockOffsets[block[$0]!] },
-                 outputShapes: step.writes.map { shapes[$0]! })
+        let steps = scheduled.indices.map { position in
+            let writes = scheduled[position].writes, reads = stepReads[position]
+            return Step(node: scheduled[position].node.name, kernel: kernels[position], inputs: reads.map(operand),
+                        inputShapes: reads.map { shapes[$0]! }, outputs: writes.map { blockOffsets[block[$0]!] },
+                        outputShapes: writes.map { shapes[$0]! })
         }
         let outputOperands = graph.outputs.map(operand)
         self.steps = steps
