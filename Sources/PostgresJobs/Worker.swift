@@ -61,6 +61,8 @@ public final class JobWorker: Sendable {
     /// Calls a finished job's callback URL; true when it answered 2xx. nil: callbacks stay due.
     let deliver: (@Sendable (DueCallback) async -> Bool)?
     private let doorbell = Doorbell()
+    /// Seconds one LISTEN lasts before it is started afresh (see `listen()`).
+    static let listenSession = 60.0
     /// When `stop()` was called.
     private let stopped = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
 
@@ -261,17 +263,23 @@ public final class JobWorker: Sendable {
     // MARK: Listener and upkeep
 
     /// LISTENs on the queue channel and rings the doorbell for each notification; when the connection
-    /// breaks (the database restarted or is out of reach), tries again every second.
+    /// breaks (the database restarted or is out of reach), tries again every second. Each LISTEN lasts at
+    /// most `listenSession` and is then started afresh: a connection whose network was cut without a reset
+    /// reports nothing, and would otherwise leave the slots on polling alone for as long as TCP takes.
     private func listen() async {
         while !Task.isCancelled && !isStopping {
             do {
-                try await store.client.withConnection { connection in
-                    try await connection.listen(on: PostgresJobStore.queueChannel) { notifications in
-                        // Jobs may have been queued while not listening.
-                        self.doorbell.ring()
-                        for try await _ in notifications { self.doorbell.ring() }
+                try await withDeadline(seconds: Self.listenSession) { [store, doorbell] in
+                    try await store.client.withConnection { connection in
+                        try await connection.listen(on: PostgresJobStore.queueChannel) { notifications in
+                            // Jobs may have been queued while not listening.
+                            doorbell.ring()
+                            for try await _ in notifications { doorbell.ring() }
+                        }
                     }
                 }
+            } catch is DeadlineExceeded {
+                continue
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("listening for jobs failed (polling meanwhile, retrying): \(String(reflecting: error))")
@@ -281,27 +289,37 @@ public final class JobWorker: Sendable {
     }
 
     /// Every poll interval, rescues jobs whose lease ran out and calls due callbacks; every minute, prunes
-    /// old finished jobs.
+    /// old finished jobs. Each database call waits at most a lease (`withDeadline`), so a connection cut
+    /// without a reset delays rescues by a lease, not by TCP's minutes.
     private func upkeep() async {
         var lastPrune = ContinuousClock.now - .seconds(3600)
+        let lease = configuration.lease
         while !Task.isCancelled && !isStopping {
             do {
-                let rescued = try await store.rescueExpired()
+                let rescued = try await withDeadline(seconds: lease) { [store] in try await store.rescueExpired() }
                 if !rescued.isEmpty {
                     rescues.increment(by: rescued.count)
                     logger.notice("rescued \(rescued.count) job(s) whose lease ran out: \(rescued.map(\.uuidString).joined(separator: ", "))")
                     doorbell.ring()
                 }
                 if let deliver {
-                    for callback in try await store.claimCallbacks(limit: 10, lease: 60) {
+                    let due = try await withDeadline(seconds: lease) { [store] in
+                        try await store.claimCallbacks(limit: 10, lease: 60)
+                    }
+                    for callback in due {
                         let delivered = await deliver(callback)
                         if !delivered { logger.notice("job \(callback.job): callback \(callback.attempt) to \(callback.url) failed") }
-                        try await store.finishCallback(callback, delivered: delivered,
-                                                       retryAfter: configuration.backoff.delay(afterAttempt: callback.attempt))
+                        let retryAfter = configuration.backoff.delay(afterAttempt: callback.attempt)
+                        try await withDeadline(seconds: lease) { [store] in
+                            try await store.finishCallback(callback, delivered: delivered, retryAfter: retryAfter)
+                        }
                     }
                 }
                 if ContinuousClock.now - lastPrune > .seconds(60) {
-                    let pruned = try await store.prune(finishedBefore: configuration.retention)
+                    let retention = configuration.retention
+                    let pruned = try await withDeadline(seconds: lease) { [store] in
+                        try await store.prune(finishedBefore: retention)
+                    }
                     if pruned > 0 { logger.info("pruned \(pruned) finished job(s)") }
                     lastPrune = .now
                 }
