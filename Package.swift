@@ -40,12 +40,14 @@ let package = Package(
                        providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp",
                        providers: [.apt(["libwebp-dev"])]),
-        .systemLibrary(name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CEXIF", path: "Sources/CEXIF", pkgConfig: "libexif",
                        providers: [.apt(["libexif-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+
+        /// libcurl (headers from libcurl4-openssl-dev), opened with dlopen when a URL is first fetched
+        /// rather than linked, so that a process that fetches nothing does not load it at start.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
 
         /// The bfloat16 inner kernels of the convolutions: C with AVX512_BF16 intrinsics, compiled for that
         /// target function by function and called only when cpuid says the CPU has it (`Precision`).

@@ -51,8 +51,10 @@ extension MatteCommand {
         let workers = watch ? cores : max(1, min(cores, items.count))
         let matter: PortraitMatter
         do {
-            matter = try PortraitMatter(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory,
-                                        threads: max(1, cores / workers))
+            // The networks load while the first photos are read and decoded; a model file that is
+            // missing stops the batch here, one that cannot be read as a model fails each input.
+            matter = try PortraitMatter.loading(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory,
+                                                threads: max(1, cores / workers))
             try writer.createDirectory()
         } catch {
             console.writeError("matte: \(error)\n")

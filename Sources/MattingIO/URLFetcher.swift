@@ -92,7 +92,9 @@ public struct URLFetcher: Sendable {
         try fetch(url.absoluteString)
     }
 
-    private static let initialised: Bool = matte_curl_global_init() == CURLE_OK
+    /// Why libcurl could not be loaded and initialised, once for the process (`matte_curl_load`); nil when
+    /// it is ready.
+    private static let loadFailure: String? = matte_curl_load().map { String(cString: $0) }
 
     /// The body at `url`. Blocks the calling thread until done.
     public func fetch(_ url: String) throws(FetchError) -> [UInt8] {
@@ -109,10 +111,11 @@ public struct URLFetcher: Sendable {
         guard let parsed = URL(string: url), URLFetcher.isFetchable(parsed) else {
             throw .unsupportedScheme(URL(string: url)?.scheme ?? "")
         }
-        guard Self.initialised, let handle = curl_easy_init() else {
+        if let failure = Self.loadFailure { throw .transport("could not load libcurl: \(failure)") }
+        guard let handle = matte_curl_easy_init() else {
             throw .transport("could not start libcurl")
         }
-        defer { curl_easy_cleanup(handle) }
+        defer { matte_curl_easy_cleanup(handle) }
 
         let transfer = Transfer(maxBytes: maxBytes, checksAddresses: checksAddresses)
         let context = Unmanaged.passRetained(transfer)
@@ -129,8 +132,8 @@ public struct URLFetcher: Sendable {
         matte_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
         matte_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(maxBytes))
         matte_curl_set_string(handle, CURLOPT_USERAGENT, "matte")
-        let headers = posting.flatMap { curl_slist_append(nil, "Content-Type: \($0.contentType)") }
-        defer { if let headers { curl_slist_free_all(headers) } }
+        let headers = posting.flatMap { matte_curl_slist_append(nil, "Content-Type: \($0.contentType)") }
+        defer { if let headers { matte_curl_slist_free_all(headers) } }
         if let posting {
             matte_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0)
             matte_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(posting.body.count))
@@ -175,7 +178,7 @@ public struct URLFetcher: Sendable {
             return socket(address.pointee.family, address.pointee.socktype, address.pointee.`protocol`)
         }
 
-        let result = curl_easy_perform(handle)
+        let result = matte_curl_easy_perform(handle)
         if let refusal = transfer.refusal { throw refusal }
         if transfer.tooLarge || result == CURLE_FILESIZE_EXCEEDED { throw .tooLarge(limit: maxBytes) }
         switch result {
@@ -192,7 +195,7 @@ public struct URLFetcher: Sendable {
                 return scheme
             }
             throw .unsupportedScheme(scheme(CURLINFO_REDIRECT_URL) ?? scheme(CURLINFO_EFFECTIVE_URL) ?? "")
-        default: throw .transport(String(cString: curl_easy_strerror(result)))
+        default: throw .transport(String(cString: matte_curl_easy_strerror(result)))
         }
         var status = 0
         matte_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)

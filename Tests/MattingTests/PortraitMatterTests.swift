@@ -58,4 +58,43 @@ import Imaging
         #expect(Self.mean(matte.alpha, x: 200..<300, y: 150..<250) > 0.95)
         #expect(Self.mean(matte.alpha, x: 0..<40, y: 0..<100) < 0.05)
     }
+
+    /// Networks loaded in the background (`loading`) matte as networks loaded up front; with two cores
+    /// the selfie network runs beside U-2-Net-p's resize, and the selfie's output and the whole matte
+    /// are those of one core, to the bit.
+    @Test func backgroundLoadingAndBranchesSideBySideGiveTheSameMatte() throws {
+        let photo = try SelfieSegmenterTests.photo("grace_hopper")
+        let oneCore = try PortraitMatter(threads: 1).matte(photo)
+        let sideBySide = try PortraitMatter.loading(threads: 2).matte(photo)
+        #expect(sideBySide.person?.values == oneCore.person?.values)
+        #expect(sideBySide.alpha.pixels == oneCore.alpha.pixels)
+        #expect(sideBySide.cutout.pixels == oneCore.cutout.pixels)
+    }
+
+    /// A missing model file stops `loading` at once, naming it; a file that is not a model fails every
+    /// `matte` (and `waitUntilLoaded`) with its path instead, and the process goes on.
+    @Test func loadingReportsMissingAndBrokenModels() throws {
+        let folder = NSTemporaryDirectory() + "matte-models-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let missing = #expect(throws: MattingError.self) { try PortraitMatter.loading(modelDirectory: folder) }
+        guard case .modelMissing(let missingPath, _)? = missing else { Issue.record("\(String(describing: missing))"); return }
+        #expect(missingPath == folder + "/" + ModelFiles.u2netp)
+
+        try FileManager.default.copyItem(atPath: ModelFiles.defaultDirectory + "/" + ModelFiles.selfie,
+                                         toPath: folder + "/" + ModelFiles.selfie)
+        try Data([0x08, 0x07, 0xFF, 0x00]).write(to: URL(fileURLWithPath: folder + "/" + ModelFiles.u2netp))
+        let matter = try PortraitMatter.loading(modelDirectory: folder, threads: 2)
+        for mode in MattingOptions.Mode.allCases {
+            let broken = #expect(throws: MattingError.self) {
+                try matter.matte(Image(width: 8, height: 8, channels: 3, filling: 90), options: MattingOptions(mode: mode, subject: .any))
+            }
+            guard case .model(let path, _)? = broken else { Issue.record("\(String(describing: broken))"); return }
+            #expect(path == folder + "/" + ModelFiles.u2netp)
+        }
+        // The person branch alone needs only the selfie network, which loaded.
+        _ = try matter.matte(Image(width: 8, height: 8, channels: 3, filling: 90), options: MattingOptions(mode: .fast))
+        #expect(throws: MattingError.self) { try matter.waitUntilLoaded() }
+        #expect(throws: MattingError.self) { try PortraitMatter(modelDirectory: folder) }
+    }
 }

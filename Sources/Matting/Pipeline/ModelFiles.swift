@@ -44,6 +44,18 @@ public enum ModelFiles {
         }
     }
 
+    /// Checks that a model file is there to read: a regular file that opens.
+    /// - Throws: `MattingError.modelMissing` otherwise.
+    static func requireFile(atPath path: String) throws(MattingError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .modelMissing(path: path, fetchCommand: fetchCommand) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw .modelMissing(path: path, fetchCommand: fetchCommand)
+        }
+    }
+
     /// The bytes of the file at `path`, or nil when it cannot be opened or read whole.
     static func contents(atPath path: String) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

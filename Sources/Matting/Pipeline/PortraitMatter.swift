@@ -47,6 +47,9 @@ extension PortraitMatting {
 /// at the photo's resolution: in fast mode the guided filter (`GuidedFilter`) and the photo's
 /// colours (`Cutout`); in best mode trimap, closed-form alpha and foreground colours
 /// (`MatteRefinement`), which also estimates the background.
+///
+/// The two networks load on threads of their own, side by side (`loading`), so a caller can read and
+/// decode its first photo meanwhile; `init` waits for them.
 public final class PortraitMatter: PortraitMatting {
     /// Photos whose longer side is more than this many times the shorter are refused
     /// (`ImageError.tooElongated`). Both networks squeeze the whole photo into a square (256 and 320
@@ -56,28 +59,64 @@ public final class PortraitMatter: PortraitMatting {
     public static let maximumAspectRatio = 20
 
     public let threads: Int
-    public let segmenter: SelfieSegmenter
-    public let detector: SalientObjectDetector
+    private let segmenterLoad: BackgroundLoad<SelfieSegmenter>
+    private let detectorLoad: BackgroundLoad<SalientObjectDetector>
     /// The photo checks, loaded on first use (`check`): a matter that is never asked to check does
     /// not read the face model.
     private let checker: LoadedOnce<PhotoChecker>
 
+    /// The semantic branch's network; waits for it while it loads.
+    /// - Throws: `MattingError.model` when its file could not be read as a model.
+    public var segmenter: SelfieSegmenter { get throws { try segmenterLoad.value() } }
+    /// The detail branch's network; waits for it while it loads.
+    /// - Throws: `MattingError.model` when its file could not be read as a model.
+    public var detector: SalientObjectDetector { get throws { try detectorLoad.value() } }
+
+    /// Loads the networks and returns once both are ready.
+    ///
     /// - Parameters:
     ///   - modelDirectory: folder holding the model files (see `ModelFiles`).
     ///   - threads: cores each `matte` call may use.
-    public init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws {
-        self.threads = max(1, threads)
-        let detector = try SalientObjectDetector(directory: modelDirectory)
-        // U-2-Net-p's arena (tens of MB) made ready on a spare core while the selfie model loads and
-        // the first photo is read and decoded, instead of page by page during the first run. A thread
-        // of its own: on the global queue it would hold a worker that `parallelFor` waits for.
-        Thread.detachNewThread { detector.plan.prepareArena() }
-        self.detector = detector
-        let segmenter = try SelfieSegmenter(directory: modelDirectory)
-        self.segmenter = segmenter
-        checker = LoadedOnce {
-            PhotoChecker(faceDetector: try FaceDetector(directory: modelDirectory), segmenter: segmenter)
+    /// - Throws: `MattingError.modelMissing` or `MattingError.model`.
+    public convenience init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws {
+        try self.init(loading: modelDirectory, threads: threads)
+        try waitUntilLoaded()
+    }
+
+    /// A matter whose networks are still loading, each on a thread of its own, when it is returned: the
+    /// first `matte` (or `waitUntilLoaded`) waits for them. For a caller with a photo to read and decode
+    /// first: a single photo's whole run is shorter by the overlap (see `PortraitMatter.matte`).
+    ///
+    /// - Throws: `MattingError.modelMissing` at once when a network's file is missing; a file that cannot
+    ///   be read as a model fails the first `matte` (and every later one) with `MattingError.model`.
+    public static func loading(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws -> PortraitMatter {
+        try PortraitMatter(loading: modelDirectory, threads: threads)
+    }
+
+    private init(loading modelDirectory: String, threads: Int) throws {
+        let threads = max(1, threads)
+        self.threads = threads
+        try ModelFiles.requireFile(atPath: modelDirectory + "/" + ModelFiles.u2netp)
+        try ModelFiles.requireFile(atPath: modelDirectory + "/" + SelfieSegmenter.Variant.general.fileName)
+        // U-2-Net-p's arena (61 MB) is mapped before the detector is handed out, on the cores a run may
+        // use (by then the photo is decoded and resized), instead of page by page during its first run.
+        detectorLoad = BackgroundLoad(name: "matte-load-u2netp") {
+            let detector = try SalientObjectDetector(directory: modelDirectory)
+            detector.plan.prepareArena(threads: threads)
+            return detector
         }
+        let segmenterLoad = BackgroundLoad(name: "matte-load-selfie") { try SelfieSegmenter(directory: modelDirectory) }
+        self.segmenterLoad = segmenterLoad
+        checker = LoadedOnce {
+            PhotoChecker(faceDetector: try FaceDetector(directory: modelDirectory), segmenter: try segmenterLoad.value())
+        }
+    }
+
+    /// Waits until both networks are loaded.
+    /// - Throws: `MattingError.model` when a file could not be read as a model.
+    public func waitUntilLoaded() throws {
+        _ = try detectorLoad.value()
+        _ = try segmenterLoad.value()
     }
 
     public func check(_ image: Image, person: Plane?) throws -> PhotoCheck? {
@@ -87,7 +126,13 @@ public final class PortraitMatter: PortraitMatting {
     /// Mattes one photo (any channel count; RGBA is flattened over white for the networks, and the
     /// cut-out takes the photo's own colours).
     ///
-    /// - Throws: `ImageError.tooElongated` beyond `maximumAspectRatio`, `ModelError` from the networks.
+    /// With both branches and two cores or more, the semantic branch (its input and its network, a few
+    /// ms on one core) runs beside the detail branch's resize (on another), so in `timings` the selfie
+    /// network's time is part of `preprocess`, as is any wait for networks still loading; `inference`
+    /// is U-2-Net-p's run. Each side uses one core: at most `threads` busy at once, as everywhere.
+    ///
+    /// - Throws: `ImageError.tooElongated` beyond `maximumAspectRatio`, `ModelError` from the networks,
+    ///   `MattingError.model` when a network could not be loaded.
     public func matte(_ image: Image, options: MattingOptions = MattingOptions()) throws -> Matte {
         guard image.width > 0, image.height > 0 else { throw ImageError.empty }
         try checkAspectRatio(width: image.width, height: image.height, maximumRatio: Self.maximumAspectRatio)
@@ -97,16 +142,30 @@ public final class PortraitMatter: PortraitMatting {
         let opaque = image.channels == 4 ? image.flattened(over: (255, 255, 255)) : image
         let usesPerson = options.subject == .person
         let usesDetail = options.mode == .best || options.subject == .any
-        let personInput = usesPerson ? segmenter.inputTensor(for: opaque) : nil
-        let detailInput = usesDetail ? SalientObjectDetector.inputTensor(for: opaque, threads: threads) : nil
+        var person: Plane?
+        var detailInput: Tensor?
+        if usesPerson && usesDetail && threads >= 2 {
+            var personResult: Result<Plane, any Error>?
+            var detailResult: Result<Tensor, any Error>?
+            // Each side sets only its own result; both have when `parallelFor` returns.
+            parallelFor(2, threads: 2) { sides in
+                for side in sides {
+                    if side == 0 {
+                        detailResult = Result { try self.detectorInput(for: opaque, threads: 1) }
+                    } else {
+                        personResult = Result { try self.segmenter.probabilities(for: opaque, threads: 1) }
+                    }
+                }
+            }
+            person = try personResult!.get()
+            detailInput = try detailResult!.get()
+        } else {
+            person = usesPerson ? try segmenter.probabilities(for: opaque, threads: threads) : nil
+            detailInput = usesDetail ? try detectorInput(for: opaque, threads: threads) : nil
+        }
         timings.preprocess = clock.now - start
 
         start = clock.now
-        var person: Plane?
-        if let personInput {
-            let output = try segmenter.plan.run([personInput], threads: threads)[0]
-            person = Plane(width: output.shape[2], height: output.shape[1], values: output.scalars)
-        }
         var detail: Plane?
         if let detailInput {
             let output = try detector.plan.run([detailInput], threads: threads)[0]
@@ -140,5 +199,12 @@ public final class PortraitMatter: PortraitMatting {
         matte.timings.postprocess = clock.now - start
         matte.person = person
         return matte
+    }
+
+    /// U-2-Net-p's input for `opaque`, once its network is loaded (the resize does not wait for it).
+    private func detectorInput(for opaque: Image, threads: Int) throws -> Tensor {
+        let input = SalientObjectDetector.inputTensor(for: opaque, threads: threads)
+        _ = try detector
+        return input
     }
 }
