@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // The durable job queue (`/v1/jobs`, `matte worker`) on PostgreSQL.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The service's multipart/form-data bodies (`MultipartParser`), read behind our own limits.
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages (installed by scripts/install-dependencies).
@@ -86,6 +88,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
         ], resources: [.copy("Resources/index.html"), .copy("Resources/openapi.yaml")], swiftSettings: native),
         /// Video and frame streams: FFmpeg run as separate processes with raw frames over pipes, raw frame
         /// readers and writers, frames overlapped through the matting, temporal steadying, watched folders.

@@ -45,16 +45,18 @@ extension MatteCommand {
         }
 
         let writer = OutputWriter(directory: outputDirectory)
-        // Two photos or more: a worker per core, one core each (see `BatchPipeline`); one photo: all cores.
-        // A watched folder's photos come a few at a time: a worker per core from the start.
+        // Two photos or more: a worker per core (or `--workers`), the cores shared among them (see
+        // `BatchPipeline`), U-2-Net-p taking turns on all of them; one photo: all cores.
+        // A watched folder's photos come a few at a time: the workers from the start.
         let cores = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let workers = watch ? cores : max(1, min(cores, items.count))
+        let workers = max(1, min(self.workers ?? cores, watch ? .max : items.count))
         let matter: PortraitMatter
         do {
             // The networks load while the first photos are read and decoded; a model file that is
             // missing stops the batch here, one that cannot be read as a model fails each input.
             matter = try PortraitMatter.loading(modelDirectory: modelDirectory ?? ModelFiles.defaultDirectory,
-                                                threads: max(1, cores / workers))
+                                                threads: max(1, cores / workers),
+                                                detailTurnThreads: workers > 1 ? cores : nil)
             try writer.createDirectory()
         } catch {
             console.writeError("matte: \(error)\n")

@@ -152,6 +152,12 @@ struct MatteCommand: AsyncParsableCommand {
     var threads: Int?
 
     @Option(help: ArgumentHelp("""
+        Photos of a batch matted at once, the cores shared among them (default: one per core; 1: one photo \
+        at a time on all cores).
+        """, valueName: "count"))
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("""
         What the networks' convolutions multiply in: bf16 (bfloat16 products summed in float32, twice the \
         rate, on CPUs with AVX512_BF16) or fp32 ($MATTE_PRECISION; default bf16 where the CPU has it).
         """, valueName: "precision"))
@@ -183,6 +189,7 @@ struct MatteCommand: AsyncParsableCommand {
         if version { return }
         guard maxDownloadBytes > 0 else { throw ValidationError("--max-download-bytes must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         guard !outputDirectory.isEmpty else { throw ValidationError("--output-dir must not be empty") }
         guard inputs.filter({ $0 == "-" }).count <= 1 else {
             throw ValidationError("standard input (-) can be given only once")

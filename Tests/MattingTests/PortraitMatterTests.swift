@@ -97,4 +97,21 @@ import Imaging
         #expect(throws: MattingError.self) { try matter.waitUntilLoaded() }
         #expect(throws: MattingError.self) { try PortraitMatter(modelDirectory: folder) }
     }
+
+    /// U-2-Net-p taking turns in one arena (a batch's workers): calls from several threads at once each
+    /// get the matte the same call gets alone.
+    @Test func detailNetworkTurnsGiveTheSameMattes() async throws {
+        let photos = try ["astronaut", "grace_hopper", "astronaut", "grace_hopper"].map { try SelfieSegmenterTests.photo($0) }
+        let turns = try PortraitMatter(threads: 1, detailTurnThreads: 2)
+        let expected = try photos.map { try turns.matte($0).alpha.pixels }
+        let mattes = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (index, photo) in photos.enumerated() {
+                group.addTask { (index, try turns.matte(photo).alpha.pixels) }
+            }
+            var mattes = [[UInt8]](repeating: [], count: photos.count)
+            for try await (index, pixels) in group { mattes[index] = pixels }
+            return mattes
+        }
+        for index in photos.indices { #expect(mattes[index] == expected[index], "photo \(index)") }
+    }
 }

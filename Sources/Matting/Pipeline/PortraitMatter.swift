@@ -61,6 +61,10 @@ public final class PortraitMatter: PortraitMatting {
     public let threads: Int
     private let segmenterLoad: BackgroundLoad<SelfieSegmenter>
     private let detectorLoad: BackgroundLoad<SalientObjectDetector>
+    /// Cores for U-2-Net-p when its runs take turns (`detailTurnThreads`), else nil.
+    public let detailTurnThreads: Int?
+    /// Held through each U-2-Net-p run when they take turns.
+    private let detailTurn = NSLock()
     /// The photo checks, loaded on first use (`check`): a matter that is never asked to check does
     /// not read the face model.
     private let checker: LoadedOnce<PhotoChecker>
@@ -77,32 +81,42 @@ public final class PortraitMatter: PortraitMatting {
     /// - Parameters:
     ///   - modelDirectory: folder holding the model files (see `ModelFiles`).
     ///   - threads: cores each `matte` call may use.
+    ///   - detailTurnThreads: when given, U-2-Net-p runs one call at a time, on this many cores, while the
+    ///     other calls' other stages go on: concurrent calls take turns with the one arena its plan keeps
+    ///     (15.29 M floats, 61 MB) instead of each holding one. For a batch's workers, one core each
+    ///     (`threads` 1), whose networks then run on all cores in turn: a busy thread more than the
+    ///     workers for part of the time, in exchange for one arena.
     /// - Throws: `MattingError.modelMissing` or `MattingError.model`.
-    public convenience init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws {
-        try self.init(loading: modelDirectory, threads: threads)
+    public convenience init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2,
+                            detailTurnThreads: Int? = nil) throws {
+        try self.init(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads)
         try waitUntilLoaded()
     }
 
     /// A matter whose networks are still loading, each on a thread of its own, when it is returned: the
     /// first `matte` (or `waitUntilLoaded`) waits for them. For a caller with a photo to read and decode
     /// first: a single photo's whole run is shorter by the overlap (see `PortraitMatter.matte`).
+    /// The parameters are `init`'s.
     ///
     /// - Throws: `MattingError.modelMissing` at once when a network's file is missing; a file that cannot
     ///   be read as a model fails the first `matte` (and every later one) with `MattingError.model`.
-    public static func loading(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2) throws -> PortraitMatter {
-        try PortraitMatter(loading: modelDirectory, threads: threads)
+    public static func loading(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2,
+                               detailTurnThreads: Int? = nil) throws -> PortraitMatter {
+        try PortraitMatter(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads)
     }
 
-    private init(loading modelDirectory: String, threads: Int) throws {
+    private init(loading modelDirectory: String, threads: Int, detailTurnThreads: Int?) throws {
         let threads = max(1, threads)
         self.threads = threads
+        self.detailTurnThreads = detailTurnThreads.map { max(1, $0) }
         try ModelFiles.requireFile(atPath: modelDirectory + "/" + ModelFiles.u2netp)
         try ModelFiles.requireFile(atPath: modelDirectory + "/" + SelfieSegmenter.Variant.general.fileName)
         // U-2-Net-p's arena (61 MB) is mapped before the detector is handed out, on the cores a run may
         // use (by then the photo is decoded and resized), instead of page by page during its first run.
+        let arenaThreads = self.detailTurnThreads ?? threads
         detectorLoad = BackgroundLoad(name: "matte-load-u2netp") {
             let detector = try SalientObjectDetector(directory: modelDirectory)
-            detector.plan.prepareArena(threads: threads)
+            detector.plan.prepareArena(threads: arenaThreads)
             return detector
         }
         let segmenterLoad = BackgroundLoad(name: "matte-load-selfie") { try SelfieSegmenter(directory: modelDirectory) }
@@ -168,7 +182,7 @@ public final class PortraitMatter: PortraitMatting {
         start = clock.now
         var detail: Plane?
         if let detailInput {
-            let output = try detector.plan.run([detailInput], threads: threads)[0]
+            let output = try runDetail(detailInput)
             detail = SalientObjectDetector.normalised(Plane(width: output.shape[2], height: output.shape[1], values: output.scalars))
         }
         timings.inference = clock.now - start
@@ -206,5 +220,13 @@ public final class PortraitMatter: PortraitMatting {
         let input = SalientObjectDetector.inputTensor(for: opaque, threads: threads)
         _ = try detector
         return input
+    }
+
+    /// U-2-Net-p on `input`: at once on `threads` cores, or in its turn on `detailTurnThreads`.
+    private func runDetail(_ input: Tensor) throws -> Tensor {
+        guard let detailTurnThreads else { return try detector.plan.run([input], threads: threads)[0] }
+        detailTurn.lock()
+        defer { detailTurn.unlock() }
+        return try detector.plan.run([input], threads: detailTurnThreads)[0]
     }
 }

@@ -43,9 +43,7 @@ public struct MatteOptions: Sendable, Equatable {
         var outputGiven = false
         for (name, value) in fields {
             guard names.contains(name) else { throw .unknownOption(name, known: names) }
-            guard seen.insert(name).inserted else {
-                throw .invalidOption(name, value, expected: "the option once (it is given more than once)")
-            }
+            guard seen.insert(name).inserted else { throw .repeatedOption(name) }
             switch name {
             case "output":
                 options.output = try choice(name, value)

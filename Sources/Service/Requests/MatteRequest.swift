@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 
 /// What a `POST /v1/matte` request carries, before options are interpreted: the photo (if sent in the
 /// body), a background image file (multipart only), and the option fields from the query string and form.
@@ -59,52 +60,32 @@ struct MatteRequest: Sendable {
     }
 }
 
-/// `application/x-www-form-urlencoded` text (also the query string): `name=value` pairs joined by `&`,
-/// `+` for space, `%XX` escapes (WHATWG URL standard, section 5.1). Empty pairs are skipped; a name
-/// without `=` has an empty value.
+/// `application/x-www-form-urlencoded` text (a form body, or the query string) read by Hummingbird's
+/// `URLEncodedFormDecoder` (`name=value` pairs joined by `&`, `+` for space, `%XX` escapes) into a dictionary,
+/// returned as (name, value) pairs sorted by name, so `MatteOptions.parse` sees the same order every run.
 ///
-/// Why our own rather than Hummingbird's readers (checked by running them on the same inputs):
-/// `URLEncodedFormDecoder` puts fields in a dictionary (their order changed from run to run, and a name
-/// given twice cannot be told apart), drops names without `=`, and turns `%FF` into U+FFFD instead of
-/// refusing it; `URI.queryParameters` keeps order but leaves `+` and names undecoded and passes `%zz`
-/// through. A repeated option must be refused, and bad escapes must be 400s, not silent replacements.
+/// The decoder refuses a name given twice (the option is refused as given more than once), a bad
+/// `%`-escape and `name[...]` nesting (malformed). Around it: a pair without `=` is skipped by the
+/// decoder, and escapes that are not UTF-8 come out as U+FFFD, which no option value takes, so a field
+/// holding U+FFFD is refused here as not UTF-8.
 enum FormFields {
     static func parse(_ text: String) throws(ServiceError) -> [(name: String, value: String)] {
-        var fields: [(name: String, value: String)] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let halves = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try decode(halves[0])
-            let value = halves.count > 1 ? try decode(halves[1]) : ""
-            fields.append((name, value))
-        }
-        return fields
-    }
-
-    static func decode(_ text: Substring) throws(ServiceError) -> String {
-        var bytes: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let byte = utf8.popFirst() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard utf8.count >= 2, let high = hexValue(utf8[utf8.startIndex]), let low = hexValue(utf8[utf8.startIndex + 1]) else {
-                    throw .malformedForm("bad %-escape in '\(text)'")
-                }
-                bytes.append(high << 4 | low)
-                utf8 = utf8.dropFirst(2)
-            default: bytes.append(byte)
+        let fields: [String: String]
+        do {
+            fields = try URLEncodedFormDecoder().decode([String: String].self, from: text)
+        } catch let error as URLEncodedFormError {
+            switch error.code {
+            case .duplicateKeys: throw .repeatedOption(error.value)
+            case .failedToPercentDecode: throw .malformedForm("bad %-escape in '\(error.value)'")
+            default: throw .malformedForm("\(error)")
             }
+        } catch {
+            // A nested name (`a[b]=...`) decodes to no string.
+            throw .malformedForm("fields must be plain name=value pairs")
         }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .malformedForm("'\(text)' is not UTF-8") }
-        return decoded
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
+        for (name, value) in fields where name.contains("\u{FFFD}") || value.contains("\u{FFFD}") {
+            throw .malformedForm("field '\(name)' is not UTF-8 text")
         }
+        return fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

@@ -1,29 +1,33 @@
 import Foundation
+import MultipartKit
+import NIOCore
 
-/// A `multipart/form-data` body (RFC 7578, on the multipart syntax of RFC 2046 section 5.1.1), read from
-/// untrusted bytes: every bound is checked, and malformed input is a `ServiceError` (400), never a trap.
+/// A `multipart/form-data` body (RFC 7578) split into its parts by multipart-kit's `MultipartParser`, with
+/// the checks that make it safe on untrusted bytes around it: malformed input is a `ServiceError` (400),
+/// never a trap, a hang or an unbounded allocation.
 ///
-/// Parts are `--boundary CRLF headers CRLF CRLF content` separated by `CRLF --boundary`, closed by
-/// `--boundary--`. Only `Content-Disposition` (`form-data; name="..."; filename="..."`) and `Content-Type`
-/// are read from each part's headers; others are skipped. Preamble and epilogue are ignored.
-///
-/// Why our own parser rather than vapor/multipart-kit (4.7.1, the version at hand), measured on a branch
-/// that made the switch with the same tests:
-/// - multipart-kit traps (index out of range in its header-name table) on any byte above 0x7F where a
-///   part's header name may stand: one request takes the whole service down. Guarding it took a second
-///   parser run over the same bytes.
-/// - It parses a 20 MB upload in about 130 ms where this takes about 4 ms, and a hostile 20 MB body of
-///   carriage returns in 5.7 s (a buffer per CR) where this takes 3 ms.
-/// - It has no end-of-input call (a body cut short looks complete) and reads neither quoted parameters
-///   with `;` or `=` in them nor filenames, so a wrapper would have kept most of this file anyway.
-/// `FormDataDecoder` merges repeated names, which would let a second `image` silently replace the first.
+/// What the parser (4.7.1) does not do, and what is done around it:
+/// - It looks each byte of a part's header names up in a 128-entry table, so a byte above 0x7F there
+///   indexes past it and traps. `checkHeaderNames` reads every header block first (from each
+///   `--boundary` CRLF to its blank line, at most `maxHeaderBytes`) and refuses such a byte before the
+///   parser sees the body.
+/// - It hands the content over cut at every carriage return, one buffer each (20 MB of CRs cost it
+///   5.7 s). The body goes in `feedBytes` at a time; between pieces the parts (`maxParts`) and the
+///   content's pieces (`maxPiecesPerByte`: a JPEG has about one CR per 256 bytes) are counted, and a body
+///   over either is refused after at most one piece.
+/// - It has no end-of-input call: a body cut short ends quietly. After the body a delimiter line is
+///   fed: a parser past the closing `--boundary--` ignores it; anywhere else it reacts (a header,
+///   content, a part's end or a syntax error), and the body was truncated.
+/// - A part's name is `MultipartPart.name`; repeated names are kept as separate parts (its
+///   `FormDataDecoder` would merge them, letting a second `image` replace the first), and the caller
+///   refuses the repeats it cares about.
 public struct MultipartForm: Sendable {
     public struct Part: Sendable {
         public var name: String
         /// Present when the part is a file upload.
         public var filename: String?
         public var contentType: String?
-        public var content: ArraySlice<UInt8>
+        public var content: [UInt8]
 
         /// Whether the part carries a file rather than a text value: it has a filename, or a Content-Type
         /// other than text/plain.
@@ -38,6 +42,10 @@ public struct MultipartForm: Sendable {
     public static let maxParts = 32
     /// Most bytes of headers accepted in one part.
     public static let maxHeaderBytes = 8192
+    /// Bytes handed to the parser at a time, between the checks of the counts.
+    static let feedBytes = 65536
+    /// The content may come in at most one piece per this many bytes of body (plus `feedBytes` / 16).
+    static let maxPiecesPerByte = 16
 
     /// The boundary parameter of a `multipart/form-data` Content-Type, or nil when the type is another.
     /// - Throws: when the type is multipart/form-data but the boundary is missing or invalid.
@@ -58,128 +66,141 @@ public struct MultipartForm: Sendable {
 
     /// Splits `body` into parts.
     public init(body: [UInt8], boundary: String) throws(ServiceError) {
-        let delimiter = Array("--\(boundary)".utf8)
-        let separator = Array("\r\n--\(boundary)".utf8)
-        // The first delimiter may start the body or follow a preamble line.
-        var position: Int
-        if body.starts(with: delimiter) {
-            position = delimiter.count
-        } else if let found = Self.find(separator, in: body, from: 0) {
-            position = found + separator.count
-        } else {
+        try Self.checkHeaderNames(body, boundary: boundary)
+        let collector = Collector()
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in collector.header(name, value) }
+        parser.onBody = { buffer in collector.content(buffer) }
+        parser.onPartComplete = { collector.partComplete() }
+
+        var start = 0
+        while start < body.count {
+            let end = min(body.count, start + Self.feedBytes)
+            do {
+                try parser.execute(ByteBuffer(bytes: body[start..<end]))
+            } catch {
+                throw .malformedForm("a delimiter or a part's headers are not as multipart/form-data has them")
+            }
+            if let failure = collector.failure { throw failure }
+            guard collector.parts.count <= Self.maxParts else { throw .malformedForm("more than \(Self.maxParts) parts") }
+            guard collector.pieces <= (Self.feedBytes + end) / Self.maxPiecesPerByte else {
+                throw .malformedForm("the content is cut by more carriage returns than an upload has")
+            }
+            start = end
+        }
+
+        // A parser past the closing delimiter ignores what follows; anywhere else it reacts.
+        collector.reacted = false
+        let truncated = "the closing '--\(boundary)--' is missing (truncated body?)"
+        do {
+            try parser.execute(Array("\r\n--\(boundary)\r\n".utf8))
+        } catch {
+            throw .malformedForm(truncated)
+        }
+        guard !collector.reacted else { throw .malformedForm(truncated) }
+        guard !collector.parts.isEmpty || collector.sawHeader else {
             throw .malformedForm("no '--\(boundary)' delimiter in the body")
         }
+        if let failure = collector.failure { throw failure }
+        parts = collector.parts
+    }
 
+    /// What the parser's callbacks report, gathered into parts.
+    private final class Collector {
         var parts: [Part] = []
-        while true {
-            // After a delimiter: "--" closes the body, otherwise optional whitespace then CRLF.
-            if Self.matches(Array("--".utf8), in: body, at: position) { break }
-            while position < body.count, body[position] == UInt8(ascii: " ") || body[position] == UInt8(ascii: "\t") {
-                position += 1
-            }
-            guard Self.matches(Array("\r\n".utf8), in: body, at: position) else {
-                throw .malformedForm("a delimiter is not followed by a line break (truncated body?)")
-            }
-            position += 2
-            guard parts.count < Self.maxParts else { throw .malformedForm("more than \(Self.maxParts) parts") }
+        var headers = HTTPHeaders()
+        var headerBytes = 0
+        var content: [UInt8] = []
+        /// Buffers the content came in, over all parts.
+        var pieces = 0
+        /// Whether any callback came since this was last cleared.
+        var reacted = false
+        var sawHeader = false
+        var failure: ServiceError?
 
-            // A part with no headers starts with its blank line; its header block is empty.
-            let blankLineFirst = Self.matches(Array("\r\n".utf8), in: body, at: position)
-            guard let headerEnd = blankLineFirst ? position - 2
-                    : Self.find(Array("\r\n\r\n".utf8), in: body, from: position, limit: Self.maxHeaderBytes) else {
-                throw .malformedForm("a part's headers do not end (or are longer than \(Self.maxHeaderBytes) bytes)")
-            }
-            let headerBytes = headerEnd > position ? body[position..<headerEnd] : []
-            let contentStart = headerEnd + 4
-            guard contentStart <= body.count else { throw .malformedForm("truncated part") }
-            guard let contentEnd = Self.find(separator, in: body, from: contentStart) else {
-                throw .malformedForm("the closing '--\(boundary)--' is missing (truncated body?)")
-            }
-            parts.append(try Self.part(headers: headerBytes, content: body[contentStart..<contentEnd]))
-            position = contentEnd + separator.count
+        func header(_ name: String, _ value: String) {
+            reacted = true
+            sawHeader = true
+            headers.add(name: name, value: value)
         }
-        self.parts = parts
+
+        func content(_ buffer: ByteBuffer) {
+            reacted = true
+            pieces += 1
+            content.append(contentsOf: buffer.readableBytesView)
+        }
+
+        func partComplete() {
+            reacted = true
+            do throws(ServiceError) {
+                parts.append(try MultipartForm.part(headers: headers, content: content))
+            } catch {
+                failure = failure ?? error
+            }
+            headers = HTTPHeaders()
+            content = []
+        }
     }
 
-    /// One part from its header block and content.
-    private static func part(headers: ArraySlice<UInt8>, content: ArraySlice<UInt8>) throws(ServiceError) -> Part {
-        guard let text = String(validating: headers, as: UTF8.self) else {
-            throw .malformedForm("part headers are not UTF-8")
+    /// One part from its headers and content.
+    static func part(headers: HTTPHeaders, content: [UInt8]) throws(ServiceError) -> Part {
+        guard let name = MultipartPart(headers: headers, body: ByteBuffer()).name, !name.isEmpty else {
+            throw .malformedForm("a part has no Content-Disposition name")
         }
-        var name: String?
-        var filename: String?
-        var contentType: String?
-        for line in text.split(separator: "\r\n") {
-            let pair = line.split(separator: ":", maxSplits: 1)
-            guard pair.count == 2 else { throw .malformedForm("part header line without ':'") }
-            let field = pair[0].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = pair[1].trimmingCharacters(in: .whitespaces)
-            switch field {
-            case "content-disposition":
-                let disposition = Self.parameters(value)
-                guard disposition.type.lowercased() == "form-data" else {
-                    throw .malformedForm("part disposition is '\(disposition.type)', not form-data")
+        // `filename=...` among the disposition's parameters, as `MultipartPart.name` reads `name=...`.
+        let filename = headers.first(name: "Content-Disposition")?.split(separator: ";")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.lowercased().hasPrefix("filename=") }
+            .map { String($0.dropFirst("filename=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        return Part(name: name, filename: filename, contentType: headers.first(name: "Content-Type"), content: content)
+    }
+
+    /// Refuses a byte above 0x7F in a header name, and header blocks longer than `maxHeaderBytes`.
+    ///
+    /// The parser reads headers only right after `--boundary` CRLF, line by line (`name: value` CRLF)
+    /// until a blank line. Every such place is looked at: each occurrence of `--boundary` CRLF (also those
+    /// the parser would take for content, so nothing it reads is missed), then each line's bytes before
+    /// its first `:`. Occurrences inside a block already read are skipped, so each byte is read once.
+    static func checkHeaderNames(_ body: [UInt8], boundary: String) throws(ServiceError) {
+        let delimiter = Array("--\(boundary)\r\n".utf8)
+        let carriageReturn = UInt8(ascii: "\r"), colon = UInt8(ascii: ":")
+        let problem: ServiceError? = body.withUnsafeBufferPointer { bytes in
+            var searchFrom = 0
+            while let found = Self.find(delimiter, in: bytes, from: searchFrom) {
+                let blockStart = found + delimiter.count
+                var position = blockStart
+                // Line by line until the blank line that ends the block (or the body's end).
+                while position < bytes.count && bytes[position] != carriageReturn {
+                    while position < bytes.count && bytes[position] != colon && bytes[position] != carriageReturn {
+                        if bytes[position] > 0x7F { return .malformedForm("a part's header name is not ASCII") }
+                        position += 1
+                    }
+                    while position < bytes.count && bytes[position] != carriageReturn { position += 1 }
+                    position += 2  // CR LF
+                    if position - blockStart > Self.maxHeaderBytes {
+                        return .malformedForm("a part's headers are longer than \(Self.maxHeaderBytes) bytes")
+                    }
                 }
-                name = disposition.values["name"]
-                filename = disposition.values["filename"]
-            case "content-type":
-                contentType = value
-            default:
-                break
+                searchFrom = max(found + 1, position)
             }
+            return nil
         }
-        guard let name, !name.isEmpty else { throw .malformedForm("a part has no Content-Disposition name") }
-        return Part(name: name, filename: filename, contentType: contentType, content: content)
+        if let problem { throw problem }
     }
 
-    /// `type; key=value; key="quoted value"` -> type and lower-cased keys with their values.
-    static func parameters(_ header: String) -> (type: String, values: [String: String]) {
-        var values: [String: String] = [:]
-        var items: [String] = []
-        var current = ""
-        var quoted = false
-        for character in header {
-            if character == "\"" { quoted.toggle() }
-            if character == ";" && !quoted {
-                items.append(current)
-                current = ""
-            } else {
-                current.append(character)
+    /// First index at or after `from` where `pattern` occurs in `bytes`: each place `pattern`'s last byte
+    /// occurs is compared backwards. For `--boundary` CRLF that byte is LF, which occurs once in the
+    /// pattern, so two places compared deeply cannot overlap and the search reads each byte at most twice.
+    static func find(_ pattern: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        guard let last = pattern.indices.last, from >= 0 else { return nil }
+        var end = from + last
+        while end < bytes.count {
+            if bytes[end] == pattern[last] {
+                var matched = 0
+                while matched < last && bytes[end - 1 - matched] == pattern[last - 1 - matched] { matched += 1 }
+                if matched == last { return end - last }
             }
-        }
-        items.append(current)
-        let type = items.first?.trimmingCharacters(in: .whitespaces) ?? ""
-        for item in items.dropFirst() {
-            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard pair.count == 2 else { continue }
-            var value = pair[1]
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
-            }
-            values[pair[0].lowercased()] = value
-        }
-        return (type, values)
-    }
-
-    static func matches(_ pattern: [UInt8], in bytes: [UInt8], at position: Int) -> Bool {
-        guard position >= 0, position <= bytes.count - pattern.count else { return false }
-        return bytes[position..<position + pattern.count].elementsEqual(pattern)
-    }
-
-    /// First index at or after `from` where `pattern` occurs, looking at most `limit` bytes past `from`.
-    /// Boyer-Moore-Horspool: skips by the last byte of the window, so typical searches touch few bytes.
-    static func find(_ pattern: [UInt8], in bytes: [UInt8], from: Int, limit: Int = .max) -> Int? {
-        let length = pattern.count
-        guard length > 0, from >= 0 else { return nil }
-        let end = limit >= bytes.count ? bytes.count : min(bytes.count, from + limit)
-        guard end - from >= length else { return nil }
-        var shift = [Int](repeating: length, count: 256)
-        for index in 0..<(length - 1) { shift[Int(pattern[index])] = length - 1 - index }
-        var start = from
-        while start <= end - length {
-            let last = bytes[start + length - 1]
-            if last == pattern[length - 1] && bytes[start..<start + length].elementsEqual(pattern) { return start }
-            start += shift[Int(last)]
+            end += 1
         }
         return nil
     }

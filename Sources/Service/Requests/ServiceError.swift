@@ -41,6 +41,10 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
         ServiceError(.badRequest, code: "invalid_option", "option '\(name)' cannot be '\(value)': expected \(expected)")
     }
 
+    static func repeatedOption(_ name: String) -> ServiceError {
+        ServiceError(.badRequest, code: "invalid_option", "option '\(name)' is given more than once")
+    }
+
     /// A `MattingRequest` whose fields do not fit together, named by the service's option names.
     static func request(_ error: RequestError) -> ServiceError {
         let name = error.field == "outputs" ? "output" : error.field
