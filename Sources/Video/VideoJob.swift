@@ -74,14 +74,17 @@ public enum VideoJob {
         } catch let error as Failure {
             throw error
         } catch let error as VideoError {
-            // The input's own path is a temporary one: the user knows it as "video".
+            // The paths are temporary ones: the user knows the input as "the video" (FFmpeg's own reasons
+            // name it by its URL).
+            let reason = error.reason.replacingOccurrences(of: FFmpeg.fileURL(input), with: "the video")
+                .replacingOccurrences(of: folder + "/", with: "")
             if error.subject == input || error.subject == "input" {
-                throw Failure(reason: "video: \(error.reason)", permanent: true)
+                throw Failure(reason: "video: \(reason)", permanent: true)
             }
             if error.subject == output {
-                throw Failure(reason: "encoding: \(error.reason)", permanent: false)
+                throw Failure(reason: "encoding: \(reason)", permanent: false)
             }
-            throw Failure(reason: "\(error)", permanent: false)
+            throw Failure(reason: "\(error.subject): \(reason)", permanent: false)
         } catch let error as ImageError {
             throw Failure(reason: "video: \(error)", permanent: true)
         } catch {
