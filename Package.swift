@@ -65,10 +65,11 @@ let package = Package(
         /// URLs through libcurl, with the address policy), naming outputs and writing them atomically.
         .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl"], swiftSettings: native),
         /// Durable jobs: their states, records and leases, the store protocol the service and the workers
-        /// ask, and the retry back-off. No database code (so the service and its fuzz target need none).
-        .target(name: "Jobs", dependencies: ["Matting"], swiftSettings: native),
+        /// ask, the retry back-off, and running a job (a photo, or a video through `Video`). No database code
+        /// (so the service and its fuzz target need none).
+        .target(name: "Jobs", dependencies: ["Matting", "Video"], swiftSettings: native),
         /// The job queue on PostgreSQL: schema and migrations, the store, claiming under a lease, and the
-        /// worker loop that runs each job through `PortraitMatting.run`.
+        /// worker loop that runs each job through `JobRequest.run`.
         .target(name: "PostgresJobs", dependencies: [
             "Jobs", "Matting",
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -80,7 +81,7 @@ let package = Package(
         /// the OpenAPI document are resources: SwiftPM copies them into `matte_Service.resources` beside the
         /// executables, where `Bundle.module` finds them (keep that folder with the binary when copying it).
         .target(name: "Service", dependencies: [
-            "Matting", "MattingIO", "Imaging", "Jobs",
+            "Matting", "MattingIO", "Imaging", "Jobs", "Video",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -114,9 +115,10 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
-        /// Helpers for the test targets: temporary folders, a small HTTP server on loopback.
+        /// Helpers for the test targets: temporary folders, a small HTTP server on loopback, test databases,
+        /// a job store in memory, video clips made by ffmpeg.
         .target(name: "TestSupport", dependencies: [
-            "PostgresJobs", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            "PostgresJobs", "Jobs", "Matting", "Video", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/TestSupport"),
         .testTarget(name: "MattingIOTests", dependencies: ["MattingIO", "TestSupport"], swiftSettings: native),
         .testTarget(name: "VideoTests", dependencies: ["Video", "Matting", "Imaging", "TestSupport"], swiftSettings: native),

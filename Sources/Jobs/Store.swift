@@ -32,7 +32,7 @@ public protocol JobStore: Sendable {
     func renew(_ lease: Lease, seconds: Double) async throws -> LeaseStatus
     /// Stores the result and marks the job succeeded in one transaction, only while `lease` is the
     /// job's current lease; false (and nothing written) otherwise.
-    func complete(_ lease: Lease, result: MattingResult) async throws -> Bool
+    func complete(_ lease: Lease, result: JobResult) async throws -> Bool
     /// Records a failed attempt: back to the queue after `retryAfter` seconds, or failed for good when
     /// `permanent` or out of attempts. Returns the job's new state; nil when the lease was lost.
     func fail(_ lease: Lease, error: String, permanent: Bool, retryAfter: Double) async throws -> JobState?
@@ -50,8 +50,9 @@ public protocol JobStore: Sendable {
 /// A job a worker has claimed: what to run and the lease that lets it report back.
 public struct ClaimedJob: Sendable {
     public var lease: Lease
-    public var request: MattingRequest
-    public var photo: [UInt8]
+    public var request: JobRequest
+    /// The photo's or the video's bytes.
+    public var input: [UInt8]
     public var background: [UInt8]?
     /// This attempt's number, from 1.
     public var attempt: Int
@@ -59,11 +60,11 @@ public struct ClaimedJob: Sendable {
     /// Seconds from when the job was due to when it was claimed.
     public var waited: Double
 
-    public init(lease: Lease, request: MattingRequest, photo: [UInt8], background: [UInt8]?, attempt: Int,
+    public init(lease: Lease, request: JobRequest, input: [UInt8], background: [UInt8]?, attempt: Int,
                 maxAttempts: Int, waited: Double) {
         self.lease = lease
         self.request = request
-        self.photo = photo
+        self.input = input
         self.background = background
         self.attempt = attempt
         self.maxAttempts = maxAttempts

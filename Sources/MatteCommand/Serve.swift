@@ -30,13 +30,15 @@ struct Serve: AsyncParsableCommand {
             get 503 with Retry-After at once. Request bodies over --max-body-bytes and images over \
             --max-pixels get 413; a request not answered within --request-timeout gets 408 (body still \
             arriving) or 503; a connection that sends no complete request head within --header-timeout \
-            (or stays idle that long) is closed.
+            (or stays idle that long) is closed. Videos go through the job queue only (POST /v1/jobs, with a \
+            database): their bodies may be up to --max-video-body-bytes, their frames up to 3840x2160 \
+            pixels (or --max-pixels, when lower) and --max-video-frames in number.
 
             ENVIRONMENT: every option can be set by a variable instead: MATTE_HOST, MATTE_PORT, \
             MATTE_SLOTS, MATTE_QUEUE, MATTE_MAX_BODY_BYTES, MATTE_MAX_PIXELS, MATTE_REQUEST_TIMEOUT, \
             MATTE_HEADER_TIMEOUT, MATTE_ALLOW_URL_FETCH (1/true/yes or 0/false/no), MATTE_MODELS, \
             MATTE_DATABASE_URL, MATTE_API_KEYS_FILE, MATTE_API_KEYS (the keys themselves, separated by \
-            commas), MATTE_MAX_ATTEMPTS, MATTE_MAX_JOBS_PER_KEY. \
+            commas), MATTE_MAX_ATTEMPTS, MATTE_MAX_JOBS_PER_KEY, MATTE_MAX_VIDEO_BODY_BYTES, MATTE_MAX_VIDEO_FRAMES. \
             Command-line options win over variables.
 
             Stops on SIGTERM or SIGINT after answering the requests in progress.
@@ -60,6 +62,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest image in pixels, width x height ($MATTE_MAX_PIXELS; default 50000000).",
                                valueName: "count"))
     var maxPixels: Int?
+
+    @Option(help: ArgumentHelp("Largest video body of a job in bytes ($MATTE_MAX_VIDEO_BODY_BYTES; default 200000000).",
+                               valueName: "bytes"))
+    var maxVideoBodyBytes: Int?
+
+    @Option(help: ArgumentHelp("Most frames of a video job ($MATTE_MAX_VIDEO_FRAMES; default 18000, 10 minutes at 30 frames/s).",
+                               valueName: "count"))
+    var maxVideoFrames: Int?
 
     @Option(help: ArgumentHelp("Seconds to answer a request ($MATTE_REQUEST_TIMEOUT; default 30).", valueName: "seconds"))
     var requestTimeout: Double?
@@ -126,6 +136,8 @@ struct Serve: AsyncParsableCommand {
             configuration.maxDownloadBytes = bytes
         }
         if let pixels = try integer(maxPixels ?? parent.maxPixelsOption, "MATTE_MAX_PIXELS") { configuration.maxPixels = pixels }
+        if let bytes = try integer(maxVideoBodyBytes, "MATTE_MAX_VIDEO_BODY_BYTES") { configuration.maxVideoBodyBytes = bytes }
+        if let frames = try integer(maxVideoFrames, "MATTE_MAX_VIDEO_FRAMES") { configuration.maxVideoFrames = frames }
         if let timeout = try seconds(requestTimeout, "MATTE_REQUEST_TIMEOUT") { configuration.requestTimeout = timeout }
         if let timeout = try seconds(headerTimeout, "MATTE_HEADER_TIMEOUT") { configuration.headerTimeout = timeout }
         if allowURLFetch {

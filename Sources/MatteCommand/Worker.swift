@@ -22,7 +22,10 @@ struct Worker: AsyncParsableCommand {
             seconds, renewed every third of it; the jobs of a worker that dies or loses the database go \
             back to the queue once its leases run out, and its late results are refused. A failed attempt \
             is retried after an exponential, jittered back-off (--retry-base seconds, doubling, at most \
-            60 s) up to the job's attempts; bad input (a corrupt photo, too many pixels) fails at once.
+            60 s) up to the job's attempts; bad input (a corrupt photo, too many pixels) fails at once. \
+            A video job runs as 'matte video' does (ffmpeg, Debian's ffmpeg package, decoding and encoding \
+            in separate processes), one frame at a time on the job's cores; a corrupt video, one without \
+            a video track, or one over its frame limits fails at once.
 
             Idle workers wake on NOTIFY when a job is queued, and poll every --poll-interval seconds in \
             case a notification is lost; when the database goes away they retry until it is back. Each \

@@ -7,8 +7,8 @@ extension PostgresJobStore {
     /// One statement: the oldest due queued job, locked with `FOR UPDATE SKIP LOCKED` (so concurrent
     /// claims take different jobs and never wait on each other), becomes `running` under a new random
     /// lease token with `locked_until` = now + `lease`, its attempt counted. The CTE keeps the planner
-    /// from locking more rows than the one it takes (as River and Oban write it). The photo is read after,
-    /// by the job's id.
+    /// from locking more rows than the one it takes (as River and Oban write it). The input (photo or video)
+    /// is read after, by the job's id.
     public func claim(worker: String, lease: Double) async throws -> ClaimedJob? {
         let token = UUID()
         let rows = try await client.query("""
@@ -23,22 +23,22 @@ extension PostgresJobStore {
         guard let row = rows.first else { return nil }
         let (id, requestText, attempt, maxAttempts, waited) = try row.decode((UUID, String, Int, Int, Double).self)
         let held = Lease(job: id, token: token)
-        let request: MattingRequest
+        let request: JobRequest
         do {
-            request = try JSONDecoder().decode(MattingRequest.self, from: Data(requestText.utf8))
+            request = try JSONDecoder().decode(JobRequest.self, from: Data(requestText.utf8))
         } catch {
             // A payload this build cannot read will not get better with retries.
             _ = try await fail(held, error: "payload: \(error)", permanent: true, retryAfter: 0)
             return nil
         }
-        var photo: [UInt8] = []
+        var input: [UInt8] = []
         var background: [UInt8]?
         for try await (role, bytes) in try await client.query(
-            "SELECT role, bytes FROM matte_blobs WHERE job_id = \(id) AND role IN ('photo', 'background')",
+            "SELECT role, bytes FROM matte_blobs WHERE job_id = \(id) AND role IN ('photo', 'video', 'background')",
             logger: logger).decode((String, Data).self) {
-            if role == "photo" { photo = Array(bytes) } else { background = Array(bytes) }
+            if role == "background" { background = Array(bytes) } else { input = Array(bytes) }
         }
-        return ClaimedJob(lease: held, request: request, photo: photo, background: background, attempt: attempt,
+        return ClaimedJob(lease: held, request: request, input: input, background: background, attempt: attempt,
                           maxAttempts: maxAttempts, waited: max(0, waited))
     }
 

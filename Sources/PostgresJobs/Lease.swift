@@ -19,7 +19,7 @@ extension PostgresJobStore {
     /// In one transaction: lock the job's row if and only if it still carries this lease; write every
     /// output; mark it succeeded (or cancelled, when a cancel was asked meanwhile, writing nothing) and
     /// drop its inputs. A lost lease rolls everything back: at most one result per job, ever.
-    public func complete(_ lease: Lease, result: MattingResult) async throws -> Bool {
+    public func complete(_ lease: Lease, result: JobResult) async throws -> Bool {
         let outputs = result.files.map { StoredOutput(output: $0.output, format: $0.format, bytes: $0.bytes.count) }
         let outputsJSON = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
         return try await client.withTransaction(logger: logger) { connection in
@@ -37,11 +37,11 @@ extension PostgresJobStore {
             for file in result.files {
                 try await connection.query("""
                     INSERT INTO matte_blobs (job_id, role, format, bytes)
-                    VALUES (\(lease.job), \(file.output.rawValue), \(file.format.rawValue), \(Data(file.bytes)))
+                    VALUES (\(lease.job), \(file.output.rawValue), \(file.format), \(Data(file.bytes)))
                     """, logger: logger)
             }
             try await connection.query(
-                "DELETE FROM matte_blobs WHERE job_id = \(lease.job) AND role IN ('photo', 'background')", logger: logger)
+                "DELETE FROM matte_blobs WHERE job_id = \(lease.job) AND role IN ('photo', 'video', 'background')", logger: logger)
             try await connection.query("""
                 UPDATE matte_jobs SET state = 'succeeded', finished_at = now(), outputs = \(outputsJSON)::jsonb,
                     width = \(result.width), height = \(result.height), lease = NULL, locked_by = NULL, locked_until = NULL,

@@ -4,8 +4,8 @@ import Logging
 import Matting
 import PostgresNIO
 
-/// The queue in PostgreSQL (schema: `Migrations`). Jobs are rows of `matte_jobs`; their photos and
-/// outputs are rows of `matte_blobs`, so that claiming, renewing and listing never read image bytes.
+/// The queue in PostgreSQL (schema: `Migrations`). Jobs are rows of `matte_jobs`; their photos, videos
+/// and outputs are rows of `matte_blobs`, so that claiming, renewing and listing never read image bytes.
 /// Claims and leases are in `Claim.swift` and `Lease.swift`.
 ///
 /// The `PostgresClient` must be running (`client.run()` in a task) for any call to return.
@@ -46,7 +46,7 @@ public struct PostgresJobStore: JobStore {
                 return Submission(job: try Self.record(row), created: false)
             }
             try await connection.query("""
-                INSERT INTO matte_blobs (job_id, role, format, bytes) VALUES (\(id), 'photo', '', \(Data(job.photo)))
+                INSERT INTO matte_blobs (job_id, role, format, bytes) VALUES (\(id), \(job.request.inputRole), '', \(Data(job.input)))
                 """, logger: logger)
             if let background = job.background {
                 try await connection.query("""
@@ -131,7 +131,7 @@ public struct PostgresJobStore: JobStore {
             maxAttempts: try cells["max_attempts"].decode(Int.self),
             errors: try decoder.decode([AttemptError].self, from: Data(try cells["errors"].decode(String.self).utf8)),
             rescues: try cells["rescues"].decode(Int.self),
-            request: try decoder.decode(MattingRequest.self, from: Data(try cells["request"].decode(String.self).utf8)),
+            request: try decoder.decode(JobRequest.self, from: Data(try cells["request"].decode(String.self).utf8)),
             outputs: try decoder.decode([StoredOutput].self, from: Data(try cells["outputs"].decode(String.self).utf8)),
             width: try cells["width"].decode(Int?.self),
             height: try cells["height"].decode(Int?.self),

@@ -47,8 +47,8 @@ public struct WorkerConfiguration: Sendable {
     }
 }
 
-/// Runs queued jobs: `concurrency` slots, each claiming a job, running it through `PortraitMatting.run`
-/// (the one path for a photo) on a thread of its own while a heartbeat renews its lease, then storing the
+/// Runs queued jobs: `concurrency` slots, each claiming a job, running it through `JobRequest.run`
+/// (`PortraitMatting.run` for a photo, `VideoJob.run` for a video: the paths `matte` takes) on a thread of its own while a heartbeat renews its lease, then storing the
 /// result or the error. Beside the slots: a listener that wakes idle slots on NOTIFY (reconnecting when
 /// the database goes away), and upkeep that rescues jobs with expired leases and prunes old ones.
 ///
@@ -143,7 +143,7 @@ public final class JobWorker: Sendable {
     }
 
     private enum Outcome: Sendable {
-        case finished(Result<MattingResult, PhotoError>)
+        case finished(Result<JobResult, JobFailure>)
         /// Stopping, and the grace period ran out first.
         case gaveUp
     }
@@ -151,11 +151,11 @@ public final class JobWorker: Sendable {
     /// Runs one claimed job to its end: the result stored (or the error recorded), or the job given back.
     func execute(_ job: ClaimedJob) async {
         let start = ContinuousClock.now
-        let (results, delivery) = AsyncStream.makeStream(of: Result<MattingResult, PhotoError>.self)
+        let (results, delivery) = AsyncStream.makeStream(of: Result<JobResult, JobFailure>.self)
         let matter = matter
         Thread {
-            let result = Result { () throws(PhotoError) -> MattingResult in
-                try matter.run(job.request, photo: .encoded(job.photo), background: job.background.map { .encoded($0) })
+            let result = Result { () throws(JobFailure) -> JobResult in
+                try job.request.run(input: job.input, background: job.background, matter: matter)
             }
             delivery.yield(result)
             delivery.finish()
@@ -193,21 +193,11 @@ public final class JobWorker: Sendable {
             }
         case .finished(.failure(let error)):
             failedAttempts.increment()
-            let permanent = Self.isPermanent(error)
+            let permanent = error.permanent
             let delay = configuration.backoff.delay(afterAttempt: job.attempt)
             let state = await report { try await self.store.fail(job.lease, error: "\(error)", permanent: permanent, retryAfter: delay) } ?? nil
             if state == .queued { retries.increment() }
             logger.info("job \(job.lease.job): attempt \(job.attempt) failed (\(state.map { "\($0)" } ?? "lease lost")): \(error)")
-        }
-    }
-
-    /// Bad input fails at once: retrying cannot make a corrupt photo decode, nor a photo that failed a
-    /// strict check pass it. The networks or the encoder failing might be passing trouble (memory), so
-    /// those are retried.
-    static func isPermanent(_ error: PhotoError) -> Bool {
-        switch error {
-        case .request, .photo, .background, .backgroundMissing, .checkFailed: true
-        case .matting, .encoding: false
         }
     }
 

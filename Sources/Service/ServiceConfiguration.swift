@@ -13,8 +13,13 @@ public struct ServiceConfiguration: Sendable {
     public var queue: Int
     /// Largest request body, in bytes (413 beyond).
     public var maxBodyBytes = 25_000_000
-    /// Largest image, in pixels (width x height), checked from the header before decoding (413 beyond).
+    /// Largest image, in pixels (width x height), checked from the header before decoding (413 beyond);
+    /// also the largest frame of a video job.
     public var maxPixels = 50_000_000
+    /// Largest video body of a job (`POST /v1/jobs` with a video), in bytes (413 beyond).
+    public var maxVideoBodyBytes = 200_000_000
+    /// Most frames of a video job, checked from the video's header and again while decoding.
+    public var maxVideoFrames = 18_000
     /// Seconds from a request's arrival to its answer: a body still arriving then gets 408, a job still
     /// waiting or running gets 503.
     public var requestTimeout = 30.0
@@ -54,6 +59,8 @@ public struct ServiceConfiguration: Sendable {
         if queue < 0 { problems.append("queue must be 0 or more") }
         if maxBodyBytes < 1 { problems.append("max-body-bytes must be at least 1") }
         if maxPixels < 1 { problems.append("max-pixels must be at least 1") }
+        if maxVideoBodyBytes < 1 { problems.append("max-video-body-bytes must be at least 1") }
+        if maxVideoFrames < 1 { problems.append("max-video-frames must be at least 1") }
         if !(requestTimeout > 0 && requestTimeout <= 86_400) { problems.append("request-timeout must be more than 0 and at most 86400 seconds") }
         if !(headerTimeout > 0 && headerTimeout <= 86_400) { problems.append("header-timeout must be more than 0 and at most 86400 seconds") }
         if !(1...100).contains(maxAttempts) { problems.append("max-attempts must be 1 to 100") }

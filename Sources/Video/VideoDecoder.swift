@@ -16,12 +16,26 @@ public final class VideoDecoder: FrameSource {
     private let reader: RawFrameReader
     /// Set once the last frame has been read (and FFmpeg reaped): later calls return nil.
     private var ended = false
+    /// Most frames this decoder hands out; one more is an error.
+    private let maxFrames: Int?
 
     /// Probes `path` and starts decoding it.
-    /// - Throws: `VideoError` naming `path` (see `VideoProbe.probe`), or naming `ffmpeg` when it is missing.
-    public init(path: String) throws(VideoError) {
+    /// - Parameters:
+    ///   - maxPixels: largest frame (width x height), checked from the probe before decoding.
+    ///   - maxFrames: most frames, checked from the probe's count before decoding (when it has one) and
+    ///     again as frames come, since a container's count may lie.
+    /// - Throws: `VideoError` naming `path` (see `VideoProbe.probe`; or over a limit), or naming `ffmpeg`
+    ///   when it is missing.
+    public init(path: String, maxPixels: Int? = nil, maxFrames: Int? = nil) throws(VideoError) {
         self.path = path
+        self.maxFrames = maxFrames
         probe = try VideoProbe.probe(path)
+        if let maxPixels, probe.width * probe.height > maxPixels {
+            throw VideoError(subject: path, reason: "frames of \(probe.width)x\(probe.height) are over the limit of \(maxPixels) pixels")
+        }
+        if let maxFrames, let count = probe.frameCount, count > maxFrames {
+            throw VideoError(subject: path, reason: "\(count) frames are over the limit of \(maxFrames)")
+        }
         child = try ChildProcess(
             path: try FFmpeg.path(of: "ffmpeg"),
             arguments: FFmpeg.quiet + ["-xerror", "-noautorotate", "-i", FFmpeg.fileURL(path),
@@ -41,6 +55,10 @@ public final class VideoDecoder: FrameSource {
             let status = child.wait()
             let reason = (error as? VideoError)?.reason ?? "\(error)"
             throw VideoError(subject: path, reason: status != 0 ? "decoding failed at frame \(reader.count + 1): \(child.reason(or: "ffmpeg exited with status \(status)"))" : reason)
+        }
+        if frame != nil, let maxFrames, reader.count > maxFrames {
+            abandon()
+            throw VideoError(subject: path, reason: "more than \(maxFrames) frames, the limit")
         }
         if frame == nil {
             ended = true

@@ -13,8 +13,18 @@ import Imaging
 /// (both share two cores); ProRes has no speed settings (it is intra-only and cheap per bit, but
 /// writes ~10x the bytes). backgroundremover uses `-crf 30 -b:v 0 -pix_fmt yuva420p` for VP9 and
 /// `-profile:v 4 -pix_fmt yuva444p10le` for ProRes.
-public enum VideoContainer: String, Sendable, CaseIterable {
+public enum VideoContainer: String, Codable, Sendable, CaseIterable {
     case webm, mov, mp4, mkv
+
+    /// The media type a file of this container is served as.
+    public var mimeType: String {
+        switch self {
+        case .webm: "video/webm"
+        case .mov: "video/quicktime"
+        case .mp4: "video/mp4"
+        case .mkv: "video/x-matroska"
+        }
+    }
 
     /// The container for `path`'s extension; nil for others.
     public init?(path: String) {

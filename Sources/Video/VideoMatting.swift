@@ -104,9 +104,9 @@ public final class VideoMatting: @unchecked Sendable {
         var image: Image
         var reuse: Bool
         var matte: Matte?
-        /// For a composite over the blurred room: the room blurred (RGB, the frame's size), made beside the
+        /// For a composite over the blurred room: the room blurred, on its coarse grid, made beside the
         /// networks rather than in the ordered step, where it would hold up every frame behind it.
-        var blurredBackground: Image?
+        var blurredBackground: BlurredGrid?
     }
 
     /// Runs every frame of `source` into `sink`, then finishes the sink. On any failure the source and the
@@ -127,7 +127,7 @@ public final class VideoMatting: @unchecked Sendable {
         let measuring = options.measureFlicker
         let skipping = options.skipUnchanged
         let blurRadius: Int?? = if options.output == .composite, case .blur(let radius) = backdrop { .some(radius) } else { nil }
-        var lastBlurredBackground: Image?
+        var lastBlurredBackground: BlurredGrid?
 
         do {
             try FramePipeline.run(
@@ -152,9 +152,9 @@ public final class VideoMatting: @unchecked Sendable {
                     if let radius = blurRadius, let matte = frame.matte, !frame.reuse {
                         let radius = radius ?? Composite.defaultBlurRadius(width: frame.image.width, height: frame.image.height)
                         frame.blurredBackground = if let estimate = matte.backgroundEstimate {
-                            Composite.blurred(estimate, radius: radius, threads: matter.threads)
+                            BlurredGrid(estimate, radius: radius, weightedByTransparency: false, threads: matter.threads)
                         } else {
-                            Composite.blurredBackground(of: matte.cutout, radius: radius, threads: matter.threads)
+                            BlurredGrid(matte.cutout, radius: radius, weightedByTransparency: true, threads: matter.threads)
                         }
                     }
                     return frame
@@ -191,15 +191,16 @@ public final class VideoMatting: @unchecked Sendable {
                     case .alpha:
                         picture = alpha
                     case .cutout:
-                        picture = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
+                        picture = Cutout.make(photo: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
                     case .composite where blurRadius != nil:
                         // The blurred room of this frame, or of the last matted one for a reused frame.
                         if let blurred = frame.blurredBackground { lastBlurredBackground = blurred }
                         guard let background = lastBlurredBackground else { preconditionFailure("no blurred background") }
-                        let cutout = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
-                        picture = Composite.make(cutout: cutout, over: .image(background), threads: max(1, self.options.workers))
+                        // Colours and alpha laid over the blur in one pass (no cut-out, no full-size blur made).
+                        picture = background.composite(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha,
+                                                       threads: max(1, self.options.workers))
                     case .composite:
-                        let cutout = Self.cutout(colours: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
+                        let cutout = Cutout.make(photo: frame.reuse ? frame.image : matte.cutout, alpha: alpha)
                         let estimate = matte.backgroundEstimate.flatMap { $0.width == cutout.width && $0.height == cutout.height ? $0 : nil }
                         picture = Composite.make(cutout: cutout, backgroundEstimate: estimate, over: self.coveringBackdrop(cutout),
                                                  threads: max(1, self.options.workers))
@@ -230,26 +231,5 @@ public final class VideoMatting: @unchecked Sendable {
             backdrop = .image(Composite.cover(image, width: cutout.width, height: cutout.height, threads: matter.threads))
         }
         return backdrop
-    }
-
-    /// RGBA: the colours of `colours` (RGB or RGBA) with `alpha` (grey, same size) as straight alpha.
-    static func cutout(colours: Image, alpha: Image) -> Image {
-        precondition(colours.width == alpha.width && colours.height == alpha.height && alpha.channels == 1)
-        var output = Image.unfilled(width: alpha.width, height: alpha.height, channels: 4)
-        let channels = colours.channels
-        colours.pixels.withUnsafeBufferPointer { source in
-            alpha.pixels.withUnsafeBufferPointer { alpha in
-                output.pixels.withUnsafeMutableBufferPointer { target in
-                    for index in 0..<alpha.count {
-                        let base = index * channels
-                        target[index * 4] = source[base]
-                        target[index * 4 + 1] = source[base + 1]
-                        target[index * 4 + 2] = source[base + 2]
-                        target[index * 4 + 3] = alpha[index]
-                    }
-                }
-            }
-        }
-        return output
     }
 }

@@ -13,11 +13,11 @@ struct QueueTests {
     let request = MattingRequest(outputs: [.alpha, .cutout])
 
     func newJob(seed: Int = 0, key: String? = nil, owner: String = "", maxAttempts: Int = 3) throws -> NewJob {
-        NewJob(request: request, photo: try Photos.png(seed: seed), owner: owner, idempotencyKey: key, maxAttempts: maxAttempts)
+        NewJob(request: .photo(request), input: try Photos.png(seed: seed), owner: owner, idempotencyKey: key, maxAttempts: maxAttempts)
     }
 
-    func result(for job: ClaimedJob) throws -> MattingResult {
-        try HalfMatter().run(job.request, photo: .encoded(job.photo))
+    func result(for job: ClaimedJob) throws -> JobResult {
+        try job.request.run(input: job.input, background: job.background, matter: HalfMatter())
     }
 
     @Test func migrationsRunOnceFromManyProcessesAtOnce() async throws {
@@ -69,7 +69,7 @@ struct QueueTests {
             #expect(job.outputs.map(\.output) == [.alpha, .cutout])
             #expect(job.finishedAt != nil)
             let alpha = try #require(try await store.output(.alpha, of: job.id, owner: ""))
-            #expect(alpha.bytes == result[.alpha]!.bytes)
+            #expect(alpha.bytes == result.files.first { $0.output == .alpha }?.bytes)
             // The inputs are gone once the result is in; the outputs stay.
             let roles = try await client.query("SELECT role FROM matte_blobs WHERE job_id = \(job.id) ORDER BY role").collect()
             #expect(try roles.map { try $0.decode(String.self) } == ["alpha", "cutout"])
@@ -176,7 +176,7 @@ struct QueueTests {
         try await TestDatabase.with { client, _ in
             let store = PostgresJobStore(client: client)
             var job = try newJob(maxAttempts: 5)
-            job.photo = Array("not an image at all".utf8)
+            job.input = Array("not an image at all".utf8)
             let id = try await store.submit(job).job.id
             try await runWorker(store, until: { try await store.job(id, owner: "")?.state.isFinal == true })
             let record = try #require(try await store.job(id, owner: ""))

@@ -14,17 +14,36 @@ extension Image {
         pixels.withUnsafeBufferPointer { source in
             result.pixels.withUnsafeMutableBufferPointer { target in
                 nonisolated(unsafe) let target = target
+                nonisolated(unsafe) let source = source.baseAddress!
                 splitRows(newHeight, threads: threads) { rows in
-                    var sums = [UInt32](repeating: 0, count: newWidth * channels)
+                    // One output row's sums, summed a source row at a time, each cell's pixels in registers.
+                    let sums = UnsafeMutablePointer<UInt32>.allocate(capacity: newWidth * channels)
+                    defer { sums.deallocate() }
                     for outputRow in rows {
-                        for index in sums.indices { sums[index] = 0 }
+                        sums.initialize(repeating: 0, count: newWidth * channels)
                         for y in rowStarts[outputRow]..<rowStarts[outputRow + 1] {
-                            var base = y * width * channels
+                            var pixel = source + y * width * channels
+                            var sum = sums
                             for cell in 0..<newWidth {
-                                for _ in columnStarts[cell]..<columnStarts[cell + 1] {
-                                    for channel in 0..<channels { sums[cell * channels + channel] += UInt32(source[base + channel]) }
-                                    base += channels
+                                let count = columnStarts[cell + 1] - columnStarts[cell]
+                                if channels == 3 {
+                                    var red: UInt32 = 0, green: UInt32 = 0, blue: UInt32 = 0
+                                    for _ in 0..<count {
+                                        red += UInt32(pixel[0])
+                                        green += UInt32(pixel[1])
+                                        blue += UInt32(pixel[2])
+                                        pixel += 3
+                                    }
+                                    sum[0] += red
+                                    sum[1] += green
+                                    sum[2] += blue
+                                } else {
+                                    for _ in 0..<count {
+                                        for channel in 0..<channels { sum[channel] += UInt32(pixel[channel]) }
+                                        pixel += channels
+                                    }
                                 }
+                                sum += channels
                             }
                         }
                         let rowCount = rowStarts[outputRow + 1] - rowStarts[outputRow]

@@ -77,6 +77,8 @@ public enum Composite {
     /// cover `width` x `height`, centred, cropped to that size, bilinear sampling (half-pixel centres).
     /// Returns RGB; rows are split over `threads`.
     public static func cover(_ image: Image, width: Int, height: Int, threads: Int = 1) -> Image {
+        // Already the size: bilinear sampling at scale 1 lands on the pixels themselves.
+        if image.width == width && image.height == height && image.channels == 3 { return image }
         let source = image.channels == 4 ? image.flattened(over: (255, 255, 255), threads: threads) : image.rgb()
         guard source.width > 0, source.height > 0, width > 0, height > 0 else {
             return Image(width: width, height: height, channels: 3)
@@ -133,76 +135,11 @@ public enum Composite {
         gridBlur(image.rgb(), radius: radius, weightedByTransparency: false, threads: threads)
     }
 
-    /// A box blur of `image` (RGB, or RGBA weighted by transparency) that stays cheap on large photos:
-    /// the weighted sums are first accumulated over cells of `step x step` pixels (step chosen so the
-    /// grid's longer side is at most `blurGridSide`), box-blurred on that grid with radius `radius / step`,
-    /// normalised, and sampled back bilinearly at full size. Returns RGB. The full-size passes split
-    /// their rows over `threads`.
+    /// A box blur of `image` (RGB, or RGBA weighted by transparency), RGB, the same size: the blur held
+    /// on its coarse grid (`BlurredGrid`), then sampled back at full size.
     static func gridBlur(_ image: Image, radius: Int, weightedByTransparency: Bool, threads: Int = 1) -> Image {
-        let width = image.width, height = image.height, channels = image.channels
-        precondition(channels == (weightedByTransparency ? 4 : 3))
-        guard width > 0, height > 0 else { return Image(width: width, height: height, channels: 3) }
-        var output = Image.unfilled(width: width, height: height, channels: 3)
-        let step = max(1, (max(width, height) + blurGridSide - 1) / blurGridSide)
-        let gridWidth = (width + step - 1) / step, gridHeight = (height + step - 1) / step
-        let cells = gridWidth * gridHeight
-
-        // Weighted sums per cell, interleaved: weight, weight * red, weight * green, weight * blue.
-        var sums = [Float](repeating: 0, count: cells * 4)
-        image.pixels.withUnsafeBufferPointer { pixels in
-            sums.withUnsafeMutableBufferPointer { sums in
-                nonisolated(unsafe) let sums = sums
-                // Bands of whole grid rows: no two workers add into the same cell.
-                parallelFor(gridHeight, threads: threads) { gridRows in
-                    for y in gridRows.lowerBound * step..<min(height, gridRows.upperBound * step) {
-                        let cellRow = (y / step) * gridWidth
-                        for x in 0..<width {
-                            let base = (y * width + x) * channels
-                            let weight: Float = weightedByTransparency ? Float(256 - Int(pixels[base + 3])) : 1
-                            let cell = (cellRow + x / step) * 4
-                            sums[cell] += weight
-                            sums[cell + 1] += weight * Float(pixels[base])
-                            sums[cell + 2] += weight * Float(pixels[base + 1])
-                            sums[cell + 3] += weight * Float(pixels[base + 2])
-                        }
-                    }
-                }
-            }
-        }
-        let weights = (0..<cells).map { sums[$0 * 4] }
-        let reds = (0..<cells).map { sums[$0 * 4 + 1] }, greens = (0..<cells).map { sums[$0 * 4 + 2] }
-        let blues = (0..<cells).map { sums[$0 * 4 + 3] }
-        let gridRadius = max(1, (radius + step / 2) / step)
-        let blurredWeights = boxSum(weights, width: gridWidth, height: gridHeight, radius: gridRadius)
-        let colours = [reds, greens, blues].map { sums in
-            let blurred = boxSum(sums, width: gridWidth, height: gridHeight, radius: gridRadius)
-            // Every cell holds at least one pixel of weight at least 1, so every window's weight is positive.
-            return (0..<cells).map { blurred[$0] / blurredWeights[$0] }
-        }
-
-        let columns = (0..<width).map { tap((Float($0) + 0.5) / Float(step) - 0.5, length: gridWidth) }
-        output.pixels.withUnsafeMutableBufferPointer { target in
-            nonisolated(unsafe) let target = target
-            parallelFor(height, threads: threads) { rows in
-                for y in rows {
-                    let row = tap((Float(y) + 0.5) / Float(step) - 0.5, length: gridHeight)
-                    for channel in 0..<3 {
-                        colours[channel].withUnsafeBufferPointer { plane in
-                            let upperRow = row.low * gridWidth, lowerRow = row.high * gridWidth
-                            for x in 0..<width {
-                                let column = columns[x]
-                                let upperLeft = plane[upperRow + column.low], upperRight = plane[upperRow + column.high]
-                                let lowerLeft = plane[lowerRow + column.low], lowerRight = plane[lowerRow + column.high]
-                                let upper = upperLeft + (upperRight - upperLeft) * column.weight
-                                let lower = lowerLeft + (lowerRight - lowerLeft) * column.weight
-                                target[(y * width + x) * 3 + channel] = UInt8(min(max(upper + (lower - upper) * row.weight + 0.5, 0), 255))
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return output
+        BlurredGrid(image, radius: radius, weightedByTransparency: weightedByTransparency, threads: threads)
+            .image(threads: threads)
     }
 
     /// Box sums: each output is the sum of `values` over the `(2 * radius + 1)` square window centred on

@@ -6,16 +6,27 @@ public enum Cutout {
     /// `alpha` must have the photo's size.
     public static func make(photo: Image, alpha: Plane) -> Image {
         precondition(photo.width == alpha.width && photo.height == alpha.height, "alpha and photo sizes differ")
-        var cutout = Image(width: photo.width, height: photo.height, channels: 4)
+        return make(photo: photo, alpha: alpha.greyImage())
+    }
+
+    /// RGBA image of `photo`'s colours (grey replicated; an RGBA photo's own alpha left out) with `alpha`
+    /// (8-bit grey, the photo's size) as straight alpha.
+    public static func make(photo: Image, alpha: Image) -> Image {
+        precondition(photo.width == alpha.width && photo.height == alpha.height && alpha.channels == 1,
+                     "alpha is not a grey image of the photo's size")
+        var cutout = Image.unfilled(width: photo.width, height: photo.height, channels: 4)
         let channels = photo.channels
+        let (green, blue) = channels >= 3 ? (1, 2) : (0, 0)
         photo.pixels.withUnsafeBufferPointer { source in
-            cutout.pixels.withUnsafeMutableBufferPointer { target in
-                for index in 0..<photo.pixelCount {
-                    let base = index * channels
-                    target[index * 4] = source[base]
-                    target[index * 4 + 1] = source[base + (channels >= 3 ? 1 : 0)]
-                    target[index * 4 + 2] = source[base + (channels >= 3 ? 2 : 0)]
-                    target[index * 4 + 3] = Plane.byte(alpha.values[index])
+            alpha.pixels.withUnsafeBufferPointer { alpha in
+                cutout.pixels.withUnsafeMutableBufferPointer { target in
+                    for index in 0..<alpha.count {
+                        let base = index * channels
+                        target[index * 4] = source[base]
+                        target[index * 4 + 1] = source[base + green]
+                        target[index * 4 + 2] = source[base + blue]
+                        target[index * 4 + 3] = alpha[index]
+                    }
                 }
             }
         }

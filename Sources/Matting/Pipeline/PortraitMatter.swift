@@ -203,7 +203,8 @@ public final class PortraitMatter: PortraitMatting {
         case .fast:
             let alpha = GuidedFilter.forImage(width: image.width, height: image.height)
                 .apply(input: coarse, guide: opaque, threads: threads)
-            matte = Matte(alpha: alpha.greyImage(), cutout: Cutout.make(photo: image, alpha: alpha), timings: timings)
+            let grey = alpha.greyImage()
+            matte = Matte(alpha: grey, cutout: Cutout.make(photo: image, alpha: grey), timings: timings)
         case .best:
             let refined = MatteRefinement(threads: threads).refine(photo: opaque, coarse: coarse)
             timings.stages += refined.stages

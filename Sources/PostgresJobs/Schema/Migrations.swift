@@ -69,6 +69,14 @@ public enum Migrations {
             )
             """,
         ]),
+        // A job's input may be a video (`JobRequest.video`), stored under its own role.
+        Step(version: 2, name: "video inputs", statements: [
+            "ALTER TABLE matte_blobs DROP CONSTRAINT matte_blobs_role_check",
+            """
+            ALTER TABLE matte_blobs ADD CONSTRAINT matte_blobs_role_check
+                CHECK (role IN ('photo', 'video', 'background', 'alpha', 'cutout', 'composite'))
+            """,
+        ]),
     ]
 
     /// Applies the steps not yet applied; returns their versions.

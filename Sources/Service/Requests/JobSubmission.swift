@@ -6,6 +6,8 @@ import Foundation
 struct JobSubmission: Sendable {
     var image: [UInt8]?
     var backgroundImage: [UInt8]?
+    /// A video to matte instead of a photo (`MatteRequest.video`); its options are `VideoJobOptions`.
+    var video: [UInt8]?
     /// The options, as `MatteOptions.parse` reads them (`callback` taken out).
     var fields: [(name: String, value: String)]
     var callback: String?
@@ -14,7 +16,7 @@ struct JobSubmission: Sendable {
         let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         var submission: JobSubmission
         if mediaType == "application/json" {
-            submission = JobSubmission(image: nil, backgroundImage: nil, fields: try FormFields.parse(query ?? ""))
+            submission = JobSubmission(image: nil, backgroundImage: nil, video: nil, fields: try FormFields.parse(query ?? ""))
             guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
                 throw .malformedForm("the body is not a JSON object")
             }
@@ -27,7 +29,8 @@ struct JobSubmission: Sendable {
             }
         } else {
             let request = try MatteRequest.read(query: query, contentType: contentType, body: body)
-            submission = JobSubmission(image: request.image, backgroundImage: request.backgroundImage, fields: request.fields)
+            submission = JobSubmission(image: request.image, backgroundImage: request.backgroundImage, video: request.video,
+                                       fields: request.fields)
         }
         let callbacks = submission.fields.filter { $0.name == "callback" }
         guard callbacks.count <= 1 else { throw .malformedForm("more than one 'callback'") }

@@ -6,6 +6,9 @@ import Hummingbird
 struct MatteRequest: Sendable {
     var image: [UInt8]?
     var backgroundImage: [UInt8]?
+    /// A video, where the photo would be: sent as `video/*`, or bytes with a video's signature
+    /// (`VideoBody`). Only a job takes it.
+    var video: [UInt8]?
     var fields: [(name: String, value: String)]
 
     /// Media types of a photo sent as the whole body. The bytes are recognised by their signature, so any
@@ -16,18 +19,21 @@ struct MatteRequest: Sendable {
 
     /// Reads the body by its Content-Type:
     /// - `image/jpeg`, `image/png`, `image/webp` (or `application/octet-stream`): the body is the photo;
-    /// - `multipart/form-data`: file field `image` is the photo, file field `background` the background
-    ///   image, text fields are options;
+    /// - `video/*`: the body is a video (so is a photo whose bytes are a video's, `VideoBody`);
+    /// - `multipart/form-data`: file field `image` is the photo (or a video), file field `background` the
+    ///   background image, text fields are options;
     /// - `application/x-www-form-urlencoded`: the fields are options (with `url`, no photo in the body);
     /// - no Content-Type and an empty body: options only (query string).
     ///
     /// Query-string fields come first, then form fields; `MatteOptions.parse` refuses a name given twice.
     static func read(query: String?, contentType: String?, body: [UInt8]) throws(ServiceError) -> MatteRequest {
-        var request = MatteRequest(image: nil, backgroundImage: nil, fields: try FormFields.parse(query ?? ""))
+        var request = MatteRequest(image: nil, backgroundImage: nil, video: nil, fields: try FormFields.parse(query ?? ""))
         let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         switch mediaType {
         case nil where body.isEmpty:
             break
+        case let type? where VideoBody.isVideoMediaType(type):
+            request.video = body
         case let type? where imageMediaTypes.contains(type):
             request.image = body
         case "multipart/form-data":
@@ -55,6 +61,10 @@ struct MatteRequest: Sendable {
             request.fields += try FormFields.parse(text)
         default:
             throw .unsupportedMediaType(contentType)
+        }
+        if let image = request.image, VideoBody.hasVideoSignature(image) {
+            request.video = image
+            request.image = nil
         }
         return request
     }

@@ -73,6 +73,10 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
                      "Content-Type \(contentType.map { "'\($0)'" } ?? "is missing"): send a photo as image/jpeg, image/png or image/webp bytes, multipart/form-data, or application/x-www-form-urlencoded with a 'url' option")
     }
 
+    /// A video sent to the synchronous route: videos take minutes, so they go through the job queue.
+    static let videoNeedsAJob = ServiceError(.unsupportedMediaType, code: "video_needs_a_job",
+                                             "this is a video: videos are matted as jobs, POST it to /v1/jobs (the answer says where to fetch the result)")
+
     static func malformedForm(_ reason: String) -> ServiceError {
         ServiceError(.badRequest, code: "malformed_form", "malformed form data: \(reason)")
     }

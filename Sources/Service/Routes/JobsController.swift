@@ -6,15 +6,16 @@ import Jobs
 import Matting
 import MattingIO
 import NIOCore
+import Video
 
 /// The durable jobs API, over the queue in PostgreSQL (`Jobs`):
 ///
 /// | route | answer |
 /// | --- | --- |
-/// | `POST /v1/jobs` | queues a photo: the body and options of `POST /v1/matte` (or JSON `{"url": ..., "callback": ..., options}`); 202 with the job and `Location` (with `Idempotency-Key`: 201 when it made the job, 200 when an earlier request with that key did) |
+/// | `POST /v1/jobs` | queues a photo: the body and options of `POST /v1/matte` (or JSON `{"url": ..., "callback": ..., options}`); or a video: the body as `video/*` or `application/octet-stream`, options `VideoJobOptions` in the query; 202 with the job and `Location` (with `Idempotency-Key`: 201 when it made the job, 200 when an earlier request with that key did) |
 /// | `GET /v1/jobs` | the caller's latest jobs, newest first |
 /// | `GET /v1/jobs/{id}` | state, attempts, each attempt's error, timings, links to the outputs |
-/// | `GET /v1/jobs/{id}/outputs/{alpha,cutout,composite}` | an output's image once the job has succeeded |
+/// | `GET /v1/jobs/{id}/outputs/{alpha,cutout,composite}` | an output's image (or a video job's video) once the job has succeeded |
 /// | `DELETE /v1/jobs/{id}` | cancels a queued job; asks a running one to stop |
 ///
 /// Without a database every route answers 503 (`database_required`). Jobs belong to the API key that
@@ -46,8 +47,9 @@ struct JobsController {
                                    job.state == .succeeded ? "job \(id) did not make a \(output.rawValue) output"
                                                            : "job \(id) is \(job.state.rawValue): outputs come once it has succeeded")
             }
-            let type = ImageFormat(rawValue: file.format)?.mimeType ?? "application/octet-stream"
-            let fileExtension = ImageFormat(rawValue: file.format)?.fileExtension ?? "bin"
+            let type = ImageFormat(rawValue: file.format)?.mimeType ?? VideoContainer(rawValue: file.format)?.mimeType
+                ?? "application/octet-stream"
+            let fileExtension = ImageFormat(rawValue: file.format)?.fileExtension ?? VideoContainer(rawValue: file.format)?.rawValue ?? "bin"
             return Response(status: .ok, headers: [
                 .contentType: type,
                 .contentDisposition: "inline; filename=\"\(output.rawValue).\(fileExtension)\"",
@@ -84,7 +86,12 @@ struct JobsController {
         if let key, key.isEmpty || key.count > 200 {
             throw ServiceError(.badRequest, code: "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
         }
-        let limit = configuration.maxBodyBytes
+        // A video's body has its own limit; one that may be either (bytes still to be looked at) may be as
+        // large as the larger, and once read a photo must be within the photo's.
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        let limit = VideoBody.isVideoMediaType(mediaType) ? configuration.maxVideoBodyBytes
+            : mediaType == "application/octet-stream" ? max(configuration.maxBodyBytes, configuration.maxVideoBodyBytes)
+            : configuration.maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw ServiceError.bodyTooLarge(limit: limit)
         }
@@ -98,22 +105,28 @@ struct JobsController {
         }
         let submission = try JobSubmission.read(query: request.uri.query, contentType: request.headers[.contentType],
                                                 body: Array(buffer: body))
+        if let video = submission.video {
+            guard video.count <= configuration.maxVideoBodyBytes else {
+                throw ServiceError.bodyTooLarge(limit: configuration.maxVideoBodyBytes)
+            }
+            // Frames of at most 4K (8.3 megapixels) unless --max-pixels is lower: a worker holds two or three.
+            let videoRequest = try VideoJobOptions.request(submission.fields, maxPixels: min(configuration.maxPixels, VideoRequest().maxPixels),
+                                                           maxFrames: configuration.maxVideoFrames)
+            try checkCallback(submission.callback)
+            try await checkCap(store: store, owner: owner)
+            return try await queue(NewJob(request: .video(videoRequest), input: video, owner: owner), key: key,
+                                   callback: submission.callback, store: store)
+        }
+        guard body.readableBytes <= configuration.maxBodyBytes else {
+            throw ServiceError.bodyTooLarge(limit: configuration.maxBodyBytes)
+        }
         let options = try MatteOptions.parse(submission.fields, backgroundFile: submission.backgroundImage != nil)
         // A job keeps every output its options make: the chosen one, the matte and the cut-out (as the JSON
         // answer of /v1/matte has them), each once.
         var matting = try options.request(maxPixels: configuration.maxPixels, json: true)
         matting.outputs = matting.outputs.map { chosen in MattingRequest.Output.allCases.filter(chosen.contains) }
-        if let callback = submission.callback {
-            guard let url = URL(string: callback), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw ServiceError(.badRequest, code: "invalid_callback", "callback must be an http or https URL")
-            }
-        }
-        if let cap = configuration.maxUnfinishedJobsPerKey, state.apiKeys != nil,
-           try await store.unfinishedCount(owner: owner) >= cap {
-            throw ServiceError(.tooManyRequests, code: "too_many_jobs",
-                               "this key has \(cap) jobs queued or running, the most allowed: wait for some to finish",
-                               headers: [.retryAfter: "10"])
-        }
+        try checkCallback(submission.callback)
+        try await checkCap(store: store, owner: owner)
         var photo = submission.image ?? []
         if let url = options.url {
             guard configuration.allowURLFetch else { throw ServiceError.urlFetchingDisabled }
@@ -125,13 +138,39 @@ struct JobsController {
         }
         guard !photo.isEmpty else { throw ServiceError.emptyBody }
 
-        let job = NewJob(request: matting, photo: photo, background: submission.backgroundImage, owner: owner,
-                         idempotencyKey: key, callbackURL: submission.callback, maxAttempts: configuration.maxAttempts)
+        return try await queue(NewJob(request: .photo(matting), input: photo, background: submission.backgroundImage, owner: owner),
+                               key: key, callback: submission.callback, store: store)
+    }
+
+    /// Queues `job` with the idempotency key and the callback (both checked already), and answers with it.
+    private func queue(_ job: NewJob, key: String?, callback: String?, store: any JobStore) async throws -> Response {
+        var job = job
+        job.idempotencyKey = key
+        job.callbackURL = callback
+        job.maxAttempts = state.configuration.maxAttempts
         let result = try await store.submit(job)
         let status: HTTPResponse.Status = key == nil ? .accepted : result.created ? .created : .ok
         var response = try json(JobView(result.job), status: status)
         response.headers[.location] = "/v1/jobs/\(result.job.id.uuidString.lowercased())"
         return response
+    }
+
+    private func checkCallback(_ callback: String?) throws {
+        if let callback {
+            guard let url = URL(string: callback), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ServiceError(.badRequest, code: "invalid_callback", "callback must be an http or https URL")
+            }
+        }
+    }
+
+    /// Refuses a key that has as many unfinished jobs as allowed (429).
+    private func checkCap(store: any JobStore, owner: String) async throws {
+        if let cap = state.configuration.maxUnfinishedJobsPerKey, state.apiKeys != nil,
+           try await store.unfinishedCount(owner: owner) >= cap {
+            throw ServiceError(.tooManyRequests, code: "too_many_jobs",
+                               "this key has \(cap) jobs queued or running, the most allowed: wait for some to finish",
+                               headers: [.retryAfter: "10"])
+        }
     }
 
     private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
@@ -150,7 +189,8 @@ struct JobView: Encodable {
     var maxAttempts: Int
     var errors: [AttemptError]
     var rescues: Int
-    var request: MattingRequest
+    /// `JobRequest`'s JSON: a photo's request, or `{"video": {...}}`.
+    var request: JobRequest
     var createdAt: Date
     var startedAt: Date?
     var finishedAt: Date?

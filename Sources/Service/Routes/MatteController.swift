@@ -72,6 +72,7 @@ struct MatteController {
 
         let input = try MatteRequest.read(query: request.uri.query, contentType: request.headers[.contentType],
                                           body: Array(buffer: body))
+        if input.video != nil { throw ServiceError.videoNeedsAJob }
         let options = try MatteOptions.parse(input.fields, backgroundFile: input.backgroundImage != nil)
         let wantsJSON = Self.acceptsJSON(request.headers[.accept])
         let matting = try options.request(maxPixels: configuration.maxPixels, json: wantsJSON)
