@@ -195,6 +195,22 @@ import Testing
         }
     }
 
+    /// No key appears twice at the same level of a section (YAML readers keep only the last, so a second
+    /// `schemas:` would hide the first), checked for the top level and for the keys two spaces in.
+    @Test func openAPIHasNoRepeatedKeys() {
+        var seen: [String: Set<String>] = [:]
+        var section = ""
+        for line in OpenAPIDocument.yaml.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":"), !line.hasPrefix("#") else { continue }
+            let indent = line.prefix { $0 == " " }.count
+            let key = String(line[line.startIndex..<colon]).trimmingCharacters(in: .whitespaces)
+            guard indent == 0 || indent == 2, !key.isEmpty, !key.hasPrefix("-") else { continue }
+            if indent == 0 { section = key }
+            let scope = indent == 0 ? "" : section
+            #expect(seen[scope, default: []].insert(key).inserted, "\(key) repeated in \(scope.isEmpty ? "the document" : scope)")
+        }
+    }
+
     static func normalise(_ path: String) -> String {
         path.hasPrefix("/") ? path : "/" + path
     }
