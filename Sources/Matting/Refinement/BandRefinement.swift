@@ -17,8 +17,15 @@ import Imaging
 ///   see without travelling far from it.
 /// The band is typically a few percent of the photo's pixels, so the solve costs a fraction of one
 /// over the whole photo. Photos no larger than the working grid skip it (the grid solve was at full
-/// resolution already).
+/// resolution already), and so do photos over `maximumPixels`.
 public struct BandRefinement: Sendable {
+    /// Largest photo refined, in pixels. The solve holds about 31 bytes a photo pixel at once (the
+    /// upsampled alpha, the band's trimap as labels and as a plane, the colours as four floats, the
+    /// result), beside the photo; the memory bound of the command and the service (200 MB + 16 bytes
+    /// a pixel) leaves room for that up to about 4 megapixels (2560x1440 and the portraits of a
+    /// phone's front camera), not for the 50 it allows. Larger photos keep the upsampled alpha.
+    public static let maximumPixels = 4_000_000
+
     /// Upsampled alpha at or above this is opaque, at or below 1 - opaque transparent: known.
     public var opaque: Float = 0.95
     /// Pixels the band is widened by, on each side (a square's Chebyshev distance).

@@ -68,12 +68,16 @@ public struct PhotoFrame: Sendable, Equatable {
         return frame
     }
 
+    /// Whether row `y` is flat from column `start` up to `end` (false when that span is empty, as
+    /// when the sides peeled so far meet).
     static func isFlat(_ photo: Image, row y: Int, from start: Int, to end: Int) -> Bool {
-        isFlat(photo, offsets: (start..<end).map { (y * photo.width + $0) * photo.channels })
+        guard start < end, y >= 0, y < photo.height else { return false }
+        return isFlat(photo, offsets: (start..<end).map { (y * photo.width + $0) * photo.channels })
     }
 
     static func isFlat(_ photo: Image, column x: Int, from start: Int, to end: Int) -> Bool {
-        isFlat(photo, offsets: (start..<end).map { ($0 * photo.width + x) * photo.channels })
+        guard start < end, x >= 0, x < photo.width else { return false }
+        return isFlat(photo, offsets: (start..<end).map { ($0 * photo.width + x) * photo.channels })
     }
 
     /// Whether at least `flatShare` of the pixels at `offsets` lie within `tolerance` of their
