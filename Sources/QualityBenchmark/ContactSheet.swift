@@ -95,7 +95,7 @@ enum ContactSheet {
     }
 
     /// Rows of RGB cells laid out left to right, top to bottom, `gap` pixels apart and around.
-    static func assemble(_ rows: [[Image]]) -> Image {
+    static func assemble(_ rows: [[Image]], rowHeight: Int = rowHeight) -> Image {
         let width = rows.map { row in row.reduce(gap) { $0 + $1.width + gap } }.max() ?? gap
         let height = gap + rows.count * (rowHeight + gap)
         var sheet = Image(width: width, height: height, channels: 3, filling: sheetColour)

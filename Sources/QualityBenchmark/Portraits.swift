@@ -38,22 +38,28 @@ func portraitNames(in directory: String) -> [String] {
 func runPortraits(_ options: Options, directory: String, matter: PortraitMatter, references: String) -> [PortraitRow] {
     let rembgDirectory = references + "/rembg"
     let rembgTimes = readJSON([String: RembgTimes].self, from: rembgDirectory + "/times.json")
+    let names = portraitNames(in: directory)
+    let baseline = options.baseline.map {
+        Baseline.run($0, photos: names.map { "\(directory)/\($0)_image.png" }, subject: .person, threads: options.solver.threads)
+    }
+    defer { baseline?.remove() }
+    let methods = TrimapFreeMethod.compared(baseline: baseline)
     warmUp(matter)
     print("\nPortraits: real photos with hand-drawn mattes (\(directory)), person mode, whole image. "
           + "SAD / 1000 (on true background / foreground / partial pixels):")
     print(padRight("portrait", 26) + padRight("method", 24) + ["SAD", "bg", "fg", "partial", "MSE", "Grad", "Conn", "time"]
         .map { pad($0, 10) }.joined())
     var rows: [PortraitRow] = []
-    for name in portraitNames(in: directory) {
+    for name in names {
         let image = readImage("\(directory)/\(name)_image.png")
         let truth = readAlpha("\(directory)/\(name)_alpha.png")
         guard truth.width == image.width, truth.height == image.height else {
             fail("\(name): the photo is \(image.width)x\(image.height), its alpha \(truth.width)x\(truth.height)")
         }
         guard let times = rembgTimes["\(name)_image"] else { fail("\(rembgDirectory)/times.json has no \(name)_image") }
-        for method in TrimapFreeMethod.allCases {
+        for method in methods {
             let (prediction, seconds) = predict(method, image: image, name: "\(name)_image", subject: .person,
-                                                matter: matter, rembg: rembgDirectory, times: times)
+                                                matter: matter, rembg: rembgDirectory, times: times, baseline: baseline)
             guard prediction.width == truth.width, prediction.height == truth.height else {
                 fail("\(name), \(method.rawValue): alpha is \(prediction.width)x\(prediction.height), not \(truth.width)x\(truth.height)")
             }
@@ -78,7 +84,7 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         }
     }
     print("\nPortraits, mean over \(Set(rows.map(\.portrait)).count):")
-    for method in TrimapFreeMethod.allCases {
+    for method in methods {
         let chosen = rows.filter { $0.method == method }
         let columns: [(KeyPath<PortraitRow, Double>, Int)] = [
             (\.sad, 2), (\.sadBackground, 2), (\.sadForeground, 2), (\.sadPartial, 2), (\.mse, 5), (\.gradient, 2),
@@ -86,6 +92,17 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         ]
         print(padRight("", 26) + padRight(method.rawValue, 24)
               + columns.map { column, digits in pad(format(mean(chosen.map { $0[keyPath: column] }), digits), 10) }.joined())
+    }
+    if baseline != nil {
+        print("\nmatte best against the baseline, SAD / 1000 (change):")
+        let sad = { (portrait: String?, method: TrimapFreeMethod) in
+            mean(rows.filter { ($0.portrait == portrait || portrait == nil) && $0.method == method }.map(\.sad))
+        }
+        for portrait in names + [nil] {
+            let after = sad(portrait, .matteBest), before = sad(portrait, .baseline)
+            print(padRight(portrait ?? "mean", 26) + pad(format(before, 2), 10) + " -> " + pad(format(after, 2), 8)
+                  + pad(signedPercent(after / before - 1), 10))
+        }
     }
     return rows
 }

@@ -23,6 +23,13 @@ enum TrimapFreeMethod: String, Codable, CaseIterable {
     case rembgAlphaMatting = "rembg + alpha matting"
     /// The selfie network's 256x256 person probability, bilinearly upsampled to the photo.
     case selfie = "selfie mask"
+    /// Another build of `matte` in best mode (`--baseline`; see `Baseline`).
+    case baseline = "matte best, baseline"
+
+    /// The methods of a run: all but the baseline, then the baseline when one is given.
+    static func compared(baseline: Baseline?) -> [TrimapFreeMethod] {
+        allCases.filter { $0 != .baseline } + (baseline == nil ? [] : [.baseline])
+    }
 }
 
 struct TrimapFreeRow: Codable {
@@ -65,10 +72,15 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
     guard !entries.isEmpty else { fail("no composites of \(options.images.joined(separator: ",")) in \(references)") }
     let rembgDirectory = references + "/rembg"
     let rembgTimes = readJSON([String: RembgTimes].self, from: rembgDirectory + "/times.json")
+    let baseline = options.baseline.map {
+        Baseline.run($0, photos: entries.map { "\(references)/composites/\($0.name).png" }, subject: .any,
+                     threads: options.solver.threads)
+    }
+    defer { baseline?.remove() }
     warmUp(matter)
 
     print("\nTrimap-free: composites of the data set over photos, whole image. SAD / 1000 per composite:")
-    let methods = TrimapFreeMethod.allCases
+    let methods = TrimapFreeMethod.compared(baseline: baseline)
     print(padRight("composite", 22) + methods.map { pad($0.rawValue, 23) }.joined())
     var rows: [TrimapFreeRow] = []
     for entry in entries {
@@ -81,7 +93,7 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
         var line = padRight(entry.name, 22)
         for method in methods {
             let (prediction, seconds) = predict(method, image: image, name: entry.name, subject: .any, matter: matter,
-                                                rembg: rembgDirectory, times: times)
+                                                rembg: rembgDirectory, times: times, baseline: baseline)
             guard prediction.width == truth.width, prediction.height == truth.height else {
                 fail("\(entry.name), \(method.rawValue): alpha is \(prediction.width)x\(prediction.height), not \(truth.width)x\(truth.height)")
             }
@@ -93,15 +105,15 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
         }
         print(line)
     }
-    printTrimapFreeSummary(rows, compositeCount: entries.count)
+    printTrimapFreeSummary(rows, compositeCount: entries.count, methods: methods)
     return rows
 }
 
-func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int) {
+func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int, methods: [TrimapFreeMethod]) {
     print("\nTrimap-free summary over \(compositeCount) composites: mean / median; SAD, Grad, Conn / 1000, MSE per pixel, time in seconds per image")
     print(padRight("method", 22) + ["SAD", "MSE", "Grad", "Conn", "time"].map { pad($0, 20) }.joined())
     var means: [TrimapFreeMethod: Double] = [:], medians: [TrimapFreeMethod: Double] = [:]
-    for method in TrimapFreeMethod.allCases {
+    for method in methods {
         let chosen = rows.filter { $0.method == method }
         let columns: [(KeyPath<TrimapFreeRow, Double>, Int)] = [(\.sad, 2), (\.mse, 5), (\.gradient, 2), (\.connectivity, 2), (\.seconds, 3)]
         var line = padRight(method.rawValue, 22)
@@ -114,7 +126,7 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int) {
         print(line)
     }
     func lowest(_ values: [TrimapFreeMethod: Double]) -> TrimapFreeMethod? {
-        TrimapFreeMethod.allCases.min { values[$0, default: .infinity] < values[$1, default: .infinity] }
+        methods.filter { $0 != .baseline }.min { values[$0, default: .infinity] < values[$1, default: .infinity] }
     }
     if let ours = means[.matteBest], let peer = means[.rembgAlphaMatting], peer > 0 {
         let reduction = 100 * (1 - ours / peer)
@@ -122,12 +134,21 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int) {
               + "(target: at least 15% below); lowest mean SAD: \(lowest(means)?.rawValue ?? "-"), "
               + "lowest median SAD: \(lowest(medians)?.rawValue ?? "-")")
     }
+    if let ours = means[.matteBest], let before = means[.baseline], before > 0 {
+        print("matte best's mean SAD against the baseline's: \(format(ours, 2)) against \(format(before, 2)) "
+              + "(\(signedPercent(ours / before - 1)))")
+    }
+}
+
+/// A relative change as "+4.2%" or "-17.0%".
+func signedPercent(_ change: Double) -> String {
+    (change >= 0 ? "+" : "-") + format(abs(change) * 100, 1) + "%"
 }
 
 /// One method's alpha of `image` (named `name` in the references' rembg folder), and its time in
 /// seconds: ours and the selfie mask timed here, rembg's from its times.json.
 func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: BranchFusion.Subject,
-             matter: PortraitMatter, rembg: String, times: RembgTimes) -> (Plane, Double) {
+             matter: PortraitMatter, rembg: String, times: RembgTimes, baseline: Baseline?) -> (Plane, Double) {
     let clock = ContinuousClock()
     let start = clock.now
     switch method {
@@ -147,6 +168,9 @@ func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: Br
         return (readAlpha("\(rembg)/\(name)_mask.png"), times.mask)
     case .rembgAlphaMatting:
         return (readAlpha("\(rembg)/\(name)_alpha_matting.png"), times.alphaMatting)
+    case .baseline:
+        guard let baseline else { fail("\(name): no baseline given") }
+        return (baseline.alpha(named: name), baseline.secondsPerPhoto)
     }
 }
 

@@ -59,6 +59,10 @@ struct QualityBenchmark: ParsableCommand {
                                valueName: "list"))
     var sheetImages = "GT04,GT08,GT16"
 
+    @Option(help: ArgumentHelp("Another build of matte (say, the previous commit's) run in best mode on the composites and "
+                               + "portraits and scored beside ours as 'matte best, baseline'.", valueName: "path"))
+    var baseline: String?
+
     @Option(help: "Cores for the solver and the pipeline.")
     var threads = 2
 
@@ -139,6 +143,7 @@ struct QualityBenchmark: ParsableCommand {
         options.modelDirectory = modelDirectory
         options.samplesDirectory = samplesDirectory
         options.verbose = verbose
+        options.baseline = baseline
         options.scale = scale
         return options
     }
@@ -191,6 +196,20 @@ struct QualityBenchmark: ParsableCommand {
                 print("\nContact sheet: \(path). Per row: photo | ours: alpha, over a checkerboard, over a colour | "
                       + "rembg with alpha matting: the same. Rows: \(entries.map(\.label).joined(separator: ", ")) "
                       + "(portraits in person mode, composites in any-subject mode).")
+                if let portraits = options.portraitDirectory {
+                    let names = portraitNames(in: portraits)
+                    let baseline = options.baseline.map {
+                        Baseline.run($0, photos: names.map { "\(portraits)/\($0)_image.png" }, subject: .person,
+                                     threads: options.solver.threads)
+                    }
+                    defer { baseline?.remove() }
+                    let cropsPath = options.outputDirectory + "/portrait-crops.png"
+                    let rows = PortraitCrops.write(names: names, directory: portraits, matter: matter(),
+                                                   references: directory, baseline: baseline, to: cropsPath)
+                    print("\nPortrait crops: \(cropsPath), each \(PortraitCrops.side) pixels square at \(PortraitCrops.magnification)x. "
+                          + "Per row: photo | true alpha | \(baseline == nil ? "" : "baseline's alpha | ")ours | ours over a colour | "
+                          + "rembg with alpha matting | rembg's mask | the selfie mask. Rows: \(rows.joined(separator: ", ")).")
+                }
             case .precision:
                 results.precision = runPrecisionComparison(options)
             }
@@ -225,6 +244,8 @@ struct Options {
     var samplesDirectory = ModelFiles.samplesDirectory
     var verbose = false
     var scale: Double = 1
+    /// Path of another `matte` build scored beside ours (`Baseline`).
+    var baseline: String?
 }
 
 /// Every row of every part that ran, as OUTPUT_DIR/quality.json holds them.

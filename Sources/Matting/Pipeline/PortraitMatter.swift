@@ -191,8 +191,9 @@ public final class PortraitMatter: PortraitMatting {
         let coarse: Plane
         switch (person, detail) {
         case (let person?, let detail?):
+            let zones = try hairZones(opaque, person: person)
             coarse = BranchFusion(subject: options.subject)
-                .fuse(person: person.resized(width: detail.width, height: detail.height), detail: detail)
+                .fuse(person: person.resized(width: detail.width, height: detail.height), detail: detail, hairZones: zones)
         case (let person?, nil): coarse = person
         case (nil, let detail?): coarse = detail
         case (nil, nil): preconditionFailure("no branch ran")
@@ -229,5 +230,13 @@ public final class PortraitMatter: PortraitMatting {
         detailTurn.lock()
         defer { detailTurn.unlock() }
         return try detector.plan.run([input], threads: detailTurnThreads)[0]
+    }
+
+    /// Hair zones around the faces in `image` (found as the photo checks find them: on the whole
+    /// photo, and on the head of a small person located by `person`).
+    func hairZones(_ image: Image, person: Plane) throws -> [HairZone] {
+        let focus = PhotoChecker.headSquare(person: person, width: image.width, height: image.height)
+        return try checker.value().faceDetector.faces(in: image, focus: focus, threads: threads)
+            .map { HairZone(face: $0.box, width: image.width, height: image.height) }
     }
 }

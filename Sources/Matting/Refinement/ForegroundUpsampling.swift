@@ -42,7 +42,8 @@ enum ForegroundUpsampling {
     ///     the colours vary slowly). Both grids no larger than the photo.
     ///   - threads: rows are split over this many threads.
     static func upsample(photo: Image, alphaCoefficients: [SIMD4<Float>], coefficientsWidth lowWidth: Int,
-                         coefficientsHeight lowHeight: Int, estimate: ForegroundEstimate, threads: Int) -> Output {
+                         coefficientsHeight lowHeight: Int, estimate: ForegroundEstimate,
+                         refinedAlpha: Plane? = nil, threads: Int) -> Output {
         let width = photo.width, height = photo.height, channels = photo.channels
         precondition(alphaCoefficients.count == lowWidth * lowHeight, "coefficients do not fill their grid")
         let colourWidth = estimate.width, colourHeight = estimate.height
@@ -68,6 +69,7 @@ enum ForegroundUpsampling {
         let colourScaleX = Float(colourWidth) / Float(width), colourScaleY = Float(colourHeight) / Float(height)
         let colourColumns = (0..<width).map { Plane.tap(Float($0), scale: colourScaleX, length: colourWidth) }
         let lambda = regularization
+        let refinedValues = refinedAlpha?.values
         photo.pixels.withUnsafeBufferPointer { pixels in
             alphaCoefficients.withUnsafeBufferPointer { coefficients in
                 constants.withUnsafeBufferPointer { constants in
@@ -110,7 +112,9 @@ enum ForegroundUpsampling {
                                                     let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
                                                     let alphaByte: UInt8
                                                     let constant = constants[topLeft]
-                                                    if constant != varying && constants[topRight] == constant
+                                                    if let refined = refinedValues {
+                                                        alphaByte = UInt8(min(max(refined[index], 0), 1) * 255 + 0.5)
+                                                    } else if constant != varying && constants[topRight] == constant
                                                         && constants[bottomLeft] == constant && constants[bottomRight] == constant {
                                                         alphaByte = constant
                                                     } else {
