@@ -133,19 +133,8 @@ public struct MattingRequest: Codable, Sendable, Equatable {
         case mode, subject, outputs, format, quality, background, maxPixels, check
     }
 
-    private struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     public init(from decoder: any Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: [key], debugDescription: "unknown key '\(key.stringValue)' (known: \(CodingKeys.allCases.map(\.rawValue).joined(separator: ", ")))"))
-        }
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         mode = try container.decodeIfPresent(MattingOptions.Mode.self, forKey: .mode) ?? .best
         subject = try container.decodeIfPresent(BranchFusion.Subject.self, forKey: .subject) ?? .person
