@@ -8,6 +8,7 @@ import Matting
 import MattingIO
 import PostgresNIO
 import Service
+import Video
 
 /// `matte worker`: runs the jobs queued through `matte serve`'s `/v1/jobs`, from the same database, on
 /// as many machines as wanted. Each option can also come from an environment variable; an option given
@@ -137,6 +138,8 @@ struct Worker: AsyncParsableCommand {
             return
         }
         let (databaseURL, configuration) = try settings()
+        // Folders of video jobs whose worker was killed mid-job (on this machine) go before any job runs.
+        VideoJob.removeLeftovers()
         let directory = modelDirectory ?? parent.modelDirectory ?? ProcessInfo.processInfo.environment["MATTE_MODELS"]
             ?? ModelFiles.defaultDirectory
         let cores = ProcessInfo.processInfo.activeProcessorCount

@@ -8,8 +8,13 @@ import Matting
 /// The video's bytes are written to a private temporary folder (FFmpeg reads containers that need
 /// seeking, such as MP4 with its index at the end), decoded there, and the output encoded beside them
 /// and read back once FFmpeg has finished it cleanly. The folder is removed whatever happens, so a failed
-/// job leaves nothing, and no partial output is ever returned.
+/// job leaves nothing, and no partial output is ever returned. A process killed mid-job cannot remove
+/// its folder: the folder's name carries the process id, and a worker starting up removes the folders
+/// of processes that are gone (`removeLeftovers`).
 public enum VideoJob {
+    /// Start of the temporary folders' names; the process id, a dash and a random suffix follow.
+    static let folderPrefix = "matte-video-job-"
+
     /// The encoded video.
     public struct Result: Sendable {
         public var output: MattingRequest.Output
@@ -40,7 +45,7 @@ public enum VideoJob {
         }
         guard !video.isEmpty else { throw Failure(reason: "video: the body is empty", permanent: true) }
         FFmpeg.ignoreBrokenPipes()
-        var template = Array((NSTemporaryDirectory() + "/matte-video-job-XXXXXX").utf8CString)
+        var template = Array((NSTemporaryDirectory() + "/" + folderPrefix + "\(getpid())-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw Failure(reason: "cannot make a temporary folder: \(String(cString: strerror(errno)))", permanent: false)
         }
@@ -90,5 +95,25 @@ public enum VideoJob {
         } catch {
             throw Failure(reason: "matting failed: \(error)", permanent: false)
         }
+    }
+
+    /// Removes the temporary folders in `directory` left by video jobs of processes that no longer run
+    /// (killed mid-job), and those named with this process's own id (a restarted container's worker
+    /// gets the id its predecessor had; at start-up it runs no job yet). Call it before taking jobs.
+    ///
+    /// - Returns: the paths removed.
+    @discardableResult
+    public static func removeLeftovers(in directory: String = NSTemporaryDirectory()) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(folderPrefix) {
+            let rest = name.dropFirst(folderPrefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0 else { continue }
+            let running = pid != getpid() && (kill(pid, 0) == 0 || errno == EPERM)
+            guard !running else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(path) }
+        }
+        return removed
     }
 }
