@@ -89,6 +89,24 @@ def photo_path(name):
     return verified(SAMPLES / relative, sha256, "photo")
 
 
+def run_litert(model_file, tensor):
+    """Runs the TFLite model `model_file` (from the models folder) on `tensor` with LiteRT on one thread.
+
+    Returns {output name: array}, in the model's output order.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model_path(model_file)), num_threads=1)
+    interpreter.allocate_tensors()
+    (input_detail,) = interpreter.get_input_details()
+    if list(input_detail["shape"]) != list(tensor.shape):
+        fail(f"{model_file} expects input {list(input_detail['shape'])}, got {list(tensor.shape)}")
+    interpreter.set_tensor(input_detail["index"], tensor)
+    interpreter.invoke()
+    return {detail["name"]: interpreter.get_tensor(detail["index"]).copy()
+            for detail in interpreter.get_output_details()}
+
+
 def load_rgb(name):
     """Decodes a photo with Pillow and returns (Pillow image in RGB mode, original mode)."""
     from PIL import Image

@@ -80,21 +80,6 @@ def reference_input(pixels):
     return (letterbox_warp(pixels, SIZE) / 127.5 - 1.0).astype(numpy.float32)[None]
 
 
-def run_litert(tensor):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(common.model_path(MODEL)), num_threads=1)
-    interpreter.allocate_tensors()
-    (input_detail,) = interpreter.get_input_details()
-    if list(input_detail["shape"]) != list(tensor.shape):
-        common.fail(f"{MODEL} expects input {list(input_detail['shape'])}, got {list(tensor.shape)}")
-    interpreter.set_tensor(input_detail["index"], tensor)
-    interpreter.invoke()
-    outputs = {detail["name"]: interpreter.get_tensor(detail["index"]).copy()
-               for detail in interpreter.get_output_details()}
-    return outputs["regressors"], outputs["classificators"]
-
-
 def mediapipe_detections(pixels):
     import mediapipe
 
@@ -134,7 +119,8 @@ def main():
             "mode": mode,
         }
         tensor = reference_input(pixels)
-        regressors, classificators = run_litert(tensor)
+        outputs = common.run_litert(MODEL, tensor)
+        regressors, classificators = outputs["regressors"], outputs["classificators"]
         for kind, array in [("input", tensor), ("regressors", regressors), ("classificators", classificators)]:
             files.append({**common.write_tensor(FOLDER / f"{photo}_{kind}.f32", array),
                           "photo": photo, "kind": kind})

@@ -85,20 +85,6 @@ def reference_input(pixels, height, width):
     return (corner_to_corner_bilinear(pixels, height, width) / 255.0).astype(numpy.float32)[None]
 
 
-def run_litert(model_file, tensor):
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(common.model_path(model_file)), num_threads=1)
-    interpreter.allocate_tensors()
-    (input_detail,) = interpreter.get_input_details()
-    (output_detail,) = interpreter.get_output_details()
-    if list(input_detail["shape"]) != list(tensor.shape):
-        common.fail(f"{model_file} expects input {list(input_detail['shape'])}, got {list(tensor.shape)}")
-    interpreter.set_tensor(input_detail["index"], tensor)
-    interpreter.invoke()
-    return interpreter.get_tensor(output_detail["index"]).copy()
-
-
 def mediapipe_mask(pixels, selection):
     import mediapipe
 
@@ -139,7 +125,7 @@ def main():
         for model, (model_file, height, width, selection) in MODELS.items():
             stem = f"{photo}_{model}"
             tensor = reference_input(pixels, height, width)
-            output = run_litert(model_file, tensor)
+            (output,) = common.run_litert(model_file, tensor).values()
             files.append({**common.write_tensor(FOLDER / f"{stem}_input.f32", tensor),
                           "photo": photo, "model": model, "kind": "input", "layout": "NHWC"})
             files.append({**common.write_tensor(FOLDER / f"{stem}_output.f32", output),
