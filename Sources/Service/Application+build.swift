@@ -11,6 +11,9 @@ public final class ServiceState: Sendable {
     public let configuration: ServiceConfiguration
     public let slots: InferenceSlots
     let bodies: BodyBudget
+    /// Bodies being uploaded to `POST /v1/jobs`, apart from the photo route's: room for two of the largest
+    /// a job may take (a video's limit), so that many uploads at once cannot add up to more memory.
+    let jobBodies: BodyBudget
     public let models: ModelStore
     public let metrics: MetricsRegistry
     let fetcher: URLFetcher
@@ -29,6 +32,7 @@ public final class ServiceState: Sendable {
         self.apiKeys = apiKeys
         self.slots = InferenceSlots(slots: configuration.slots, queueLimit: configuration.queue)
         self.bodies = BodyBudget(capacity: (configuration.slots + configuration.queue) * configuration.maxBodyBytes)
+        self.jobBodies = BodyBudget(capacity: 2 * max(configuration.maxBodyBytes, configuration.maxVideoBodyBytes))
         self.models = models ?? ModelStore(directory: configuration.modelDirectory, threads: configuration.threadsPerJob)
         self.metrics = MetricsRegistry()
         self.fetcher = fetcher ?? URLFetcher(maxBytes: configuration.maxDownloadBytes,

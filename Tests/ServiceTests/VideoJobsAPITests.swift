@@ -150,6 +150,38 @@ import Video
         }
     }
 
+    /// Job bodies being received share room for two of the largest: with a 1000-byte video limit, two
+    /// stalled chunked uploads (each counted at the limit) fill it, and a third is refused with 503 at
+    /// once instead of buffering beside them; once one goes, uploads are taken again.
+    @Test func jobUploadsShareABoundedBudget() async throws {
+        let configuration = TestApp.configuration {
+            $0.maxBodyBytes = 500
+            $0.maxVideoBodyBytes = 1000
+            $0.requestTimeout = 5
+        }
+        let state = ServiceState(configuration: configuration, models: ModelStore(ready: EllipseMatter()), fetcher: nil,
+                                 jobs: MemoryJobStore())
+        let app = try buildApplication(configuration, state: state)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let head = Array("POST /v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: video/mp4\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n".utf8)
+            let first = try RawSocket(port: port)
+            defer { first.close() }
+            let second = try RawSocket(port: port)
+            defer { second.close() }
+            try first.send(head)
+            try second.send(head)
+            try await Task.sleep(for: .milliseconds(500))
+            let third = try await Self.submit(client, Self.mp4Start)
+            #expect(third.status == .serviceUnavailable)
+            #expect(try third.errorBody().code == "busy")
+            #expect(third.headers[.retryAfter] != nil)
+            first.close()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await Self.submit(client, Self.mp4Start).status != .serviceUnavailable)
+        }
+    }
+
     @Test func aPhotoBodyKeepsThePhotoLimitWhenVideosMayBeLarger() async throws {
         try await withMemoryStore(change: { $0.maxBodyBytes = 100; $0.maxVideoBodyBytes = 1_000_000 }) { client, _ in
             let photo = try Samples.png(width: 40, height: 30)

@@ -127,6 +127,12 @@ public struct ServiceError: Error, Sendable, CustomStringConvertible {
 
     // MARK: Capacity and time
 
+    static func uploadsBusy(retryAfterSeconds: Int) -> ServiceError {
+        ServiceError(.serviceUnavailable, code: "busy",
+                     "too many job bodies are being received at once; retry after \(retryAfterSeconds) s",
+                     headers: [.retryAfter: String(retryAfterSeconds)])
+    }
+
     static func busy(retryAfterSeconds: Int) -> ServiceError {
         ServiceError(.serviceUnavailable, code: "busy",
                      "every inference slot and queue place is taken; retry after \(retryAfterSeconds) s",

@@ -92,9 +92,16 @@ struct JobsController {
         let limit = VideoBody.isVideoMediaType(mediaType) ? configuration.maxVideoBodyBytes
             : mediaType == "application/octet-stream" ? max(configuration.maxBodyBytes, configuration.maxVideoBodyBytes)
             : configuration.maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit {
             throw ServiceError.bodyTooLarge(limit: limit)
         }
+        // Held while the body is read and queued: a body without a length may grow to the limit.
+        let reservation = max(0, declared ?? limit)
+        guard state.jobBodies.reserve(reservation) else {
+            throw ServiceError.uploadsBusy(retryAfterSeconds: 5)
+        }
+        defer { state.jobBodies.release(reservation) }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: limit)
