@@ -31,11 +31,13 @@ func portraitNames(in directory: String) -> [String] {
 }
 
 /// Portraits: real photos of people with their true alpha, through our pipeline in person mode (best and
-/// fast), rembg's u2netp mask, rembg with alpha matting and the upsampled selfie mask. Prints, per portrait
+/// fast; best with `detailMatter`'s detail network too, when given), rembg's u2netp mask, rembg with alpha
+/// matting and the upsampled selfie mask. Prints, per portrait
 /// and method, SAD and its split into true background, true foreground and partial pixels; then per
 /// method the mean of each error and time. rembg's results are in `references/rembg` under the
 /// portrait's `<name>_image` (scripts/quality-benchmark runs it on the folder).
-func runPortraits(_ options: Options, directory: String, matter: PortraitMatter, references: String) -> [PortraitRow] {
+func runPortraits(_ options: Options, directory: String, matter: PortraitMatter, detailMatter: PortraitMatter?,
+                  references: String) -> [PortraitRow] {
     let rembgDirectory = references + "/rembg"
     let rembgTimes = readJSON([String: RembgTimes].self, from: rembgDirectory + "/times.json")
     let names = portraitNames(in: directory)
@@ -43,11 +45,12 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         Baseline.run($0, photos: names.map { "\(directory)/\($0)_image.png" }, subject: .person, threads: options.solver.threads)
     }
     defer { baseline?.remove() }
-    let methods = TrimapFreeMethod.compared(baseline: baseline)
+    let methods = TrimapFreeMethod.compared(baseline: baseline, detailMatter: detailMatter)
     warmUp(matter)
+    if let detailMatter { warmUp(detailMatter) }
     print("\nPortraits: real photos with hand-drawn mattes (\(directory)), person mode, whole image. "
           + "SAD / 1000 (on true background / foreground / partial pixels):")
-    print(padRight("portrait", 26) + padRight("method", 24) + ["SAD", "bg", "fg", "partial", "MSE", "Grad", "Conn", "time"]
+    print(padRight("portrait", 26) + padRight("method", 26) + ["SAD", "bg", "fg", "partial", "MSE", "Grad", "Conn", "time"]
         .map { pad($0, 10) }.joined())
     var rows: [PortraitRow] = []
     for name in names {
@@ -59,7 +62,8 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         guard let times = rembgTimes["\(name)_image"] else { fail("\(rembgDirectory)/times.json has no \(name)_image") }
         for method in methods {
             let (prediction, seconds) = predict(method, image: image, name: "\(name)_image", subject: .person,
-                                                matter: matter, rembg: rembgDirectory, times: times, baseline: baseline)
+                                                matter: matter, detailMatter: detailMatter, rembg: rembgDirectory,
+                                                times: times, baseline: baseline)
             guard prediction.width == truth.width, prediction.height == truth.height else {
                 fail("\(name), \(method.rawValue): alpha is \(prediction.width)x\(prediction.height), not \(truth.width)x\(truth.height)")
             }
@@ -77,7 +81,7 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
                                   connectivity: errors.connectivity, sadBackground: split.background / 1000,
                                   sadForeground: split.foreground / 1000, sadPartial: split.partial / 1000, seconds: seconds)
             rows.append(row)
-            print(padRight(name, 26) + padRight(method.rawValue, 24)
+            print(padRight(name, 26) + padRight(method.rawValue, 26)
                   + [format(row.sad, 2), format(row.sadBackground, 2), format(row.sadForeground, 2), format(row.sadPartial, 2),
                      format(row.mse, 5), format(row.gradient, 2), format(row.connectivity, 2), format(row.seconds, 3)]
                 .map { pad($0, 10) }.joined())
@@ -90,19 +94,28 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
             (\.sad, 2), (\.sadBackground, 2), (\.sadForeground, 2), (\.sadPartial, 2), (\.mse, 5), (\.gradient, 2),
             (\.connectivity, 2), (\.seconds, 3),
         ]
-        print(padRight("", 26) + padRight(method.rawValue, 24)
+        print(padRight("", 26) + padRight(method.rawValue, 26)
               + columns.map { column, digits in pad(format(mean(chosen.map { $0[keyPath: column] }), digits), 10) }.joined())
     }
     if baseline != nil {
         print("\nmatte best against the baseline, SAD / 1000 (change):")
-        let sad = { (portrait: String?, method: TrimapFreeMethod) in
-            mean(rows.filter { ($0.portrait == portrait || portrait == nil) && $0.method == method }.map(\.sad))
-        }
-        for portrait in names + [nil] {
-            let after = sad(portrait, .matteBest), before = sad(portrait, .baseline)
-            print(padRight(portrait ?? "mean", 26) + pad(format(before, 2), 10) + " -> " + pad(format(after, 2), 8)
-                  + pad(signedPercent(after / before - 1), 10))
-        }
+        printChange(rows, names: names, from: .baseline, to: .matteBest)
+    }
+    if detailMatter != nil {
+        print("\nmatte best with the detail model against U-2-Net-p, SAD / 1000 (change):")
+        printChange(rows, names: names, from: .matteBest, to: .detailModel)
     }
     return rows
+}
+
+/// Per portrait, then over all of them, the mean SAD of `before` and `after` and the relative change.
+func printChange(_ rows: [PortraitRow], names: [String], from before: TrimapFreeMethod, to after: TrimapFreeMethod) {
+    let sad = { (portrait: String?, method: TrimapFreeMethod) in
+        mean(rows.filter { ($0.portrait == portrait || portrait == nil) && $0.method == method }.map(\.sad))
+    }
+    for portrait in names + [nil] {
+        let was = sad(portrait, before), now = sad(portrait, after)
+        print(padRight(portrait ?? "mean", 26) + pad(format(was, 2), 10) + " -> " + pad(format(now, 2), 8)
+              + pad(signedPercent(now / was - 1), 10))
+    }
 }

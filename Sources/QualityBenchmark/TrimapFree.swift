@@ -25,10 +25,13 @@ enum TrimapFreeMethod: String, Codable, CaseIterable {
     case selfie = "selfie mask"
     /// Another build of `matte` in best mode (`--baseline`; see `Baseline`).
     case baseline = "matte best, baseline"
+    /// Our pipeline in best mode with another detail network in place of U-2-Net-p (`--detail-model`).
+    case detailModel = "matte best, detail model"
 
-    /// The methods of a run: all but the baseline, then the baseline when one is given.
-    static func compared(baseline: Baseline?) -> [TrimapFreeMethod] {
-        allCases.filter { $0 != .baseline } + (baseline == nil ? [] : [.baseline])
+    /// The methods of a run: ours and the peers, then the baseline and the other detail network when given.
+    static func compared(baseline: Baseline?, detailMatter: PortraitMatter?) -> [TrimapFreeMethod] {
+        allCases.filter { $0 != .baseline && $0 != .detailModel } + (baseline == nil ? [] : [.baseline])
+            + (detailMatter == nil ? [] : [.detailModel])
     }
 }
 
@@ -67,7 +70,8 @@ func composites(in references: String, images: [String]) -> [CompositeEntry] {
 
 /// Trimap-free: every composite through each method, whole-image errors against the true alpha, and the
 /// time per image. Prints SAD per composite, then per method the mean and median of each error and time.
-func runTrimapFree(_ options: Options, matter: PortraitMatter, references: String) -> [TrimapFreeRow] {
+func runTrimapFree(_ options: Options, matter: PortraitMatter, detailMatter: PortraitMatter?,
+                   references: String) -> [TrimapFreeRow] {
     let entries = composites(in: references, images: options.images)
     guard !entries.isEmpty else { fail("no composites of \(options.images.joined(separator: ",")) in \(references)") }
     let rembgDirectory = references + "/rembg"
@@ -78,10 +82,11 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
     }
     defer { baseline?.remove() }
     warmUp(matter)
+    if let detailMatter { warmUp(detailMatter) }
 
     print("\nTrimap-free: composites of the data set over photos, whole image. SAD / 1000 per composite:")
-    let methods = TrimapFreeMethod.compared(baseline: baseline)
-    print(padRight("composite", 22) + methods.map { pad($0.rawValue, 23) }.joined())
+    let methods = TrimapFreeMethod.compared(baseline: baseline, detailMatter: detailMatter)
+    print(padRight("composite", 22) + methods.map { pad($0.rawValue, 25) }.joined())
     var rows: [TrimapFreeRow] = []
     for entry in entries {
         let image = readImage("\(references)/composites/\(entry.name).png")
@@ -93,7 +98,8 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
         var line = padRight(entry.name, 22)
         for method in methods {
             let (prediction, seconds) = predict(method, image: image, name: entry.name, subject: .any, matter: matter,
-                                                rembg: rembgDirectory, times: times, baseline: baseline)
+                                                detailMatter: detailMatter, rembg: rembgDirectory, times: times,
+                                                baseline: baseline)
             guard prediction.width == truth.width, prediction.height == truth.height else {
                 fail("\(entry.name), \(method.rawValue): alpha is \(prediction.width)x\(prediction.height), not \(truth.width)x\(truth.height)")
             }
@@ -101,7 +107,7 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
             rows.append(TrimapFreeRow(composite: entry.name, image: entry.image, background: entry.background,
                                       method: method, sad: errors.sad, mse: errors.mse, gradient: errors.gradient,
                                       connectivity: errors.connectivity, seconds: seconds))
-            line += pad(format(errors.sad, 2), 23)
+            line += pad(format(errors.sad, 2), 25)
         }
         print(line)
     }
@@ -111,12 +117,12 @@ func runTrimapFree(_ options: Options, matter: PortraitMatter, references: Strin
 
 func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int, methods: [TrimapFreeMethod]) {
     print("\nTrimap-free summary over \(compositeCount) composites: mean / median; SAD, Grad, Conn / 1000, MSE per pixel, time in seconds per image")
-    print(padRight("method", 22) + ["SAD", "MSE", "Grad", "Conn", "time"].map { pad($0, 20) }.joined())
+    print(padRight("method", 26) + ["SAD", "MSE", "Grad", "Conn", "time"].map { pad($0, 20) }.joined())
     var means: [TrimapFreeMethod: Double] = [:], medians: [TrimapFreeMethod: Double] = [:]
     for method in methods {
         let chosen = rows.filter { $0.method == method }
         let columns: [(KeyPath<TrimapFreeRow, Double>, Int)] = [(\.sad, 2), (\.mse, 5), (\.gradient, 2), (\.connectivity, 2), (\.seconds, 3)]
-        var line = padRight(method.rawValue, 22)
+        var line = padRight(method.rawValue, 26)
         for (column, digits) in columns {
             let values = chosen.map { $0[keyPath: column] }
             line += pad(format(mean(values), digits) + " / " + format(median(values), digits), 20)
@@ -126,7 +132,7 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int, method
         print(line)
     }
     func lowest(_ values: [TrimapFreeMethod: Double]) -> TrimapFreeMethod? {
-        methods.filter { $0 != .baseline }.min { values[$0, default: .infinity] < values[$1, default: .infinity] }
+        methods.filter { $0 != .baseline && $0 != .detailModel }.min { values[$0, default: .infinity] < values[$1, default: .infinity] }
     }
     if let ours = means[.matteBest], let peer = means[.rembgAlphaMatting], peer > 0 {
         let reduction = 100 * (1 - ours / peer)
@@ -138,6 +144,16 @@ func printTrimapFreeSummary(_ rows: [TrimapFreeRow], compositeCount: Int, method
         print("matte best's mean SAD against the baseline's: \(format(ours, 2)) against \(format(before, 2)) "
               + "(\(signedPercent(ours / before - 1)))")
     }
+    if let ours = means[.matteBest], let other = means[.detailModel], ours > 0 {
+        let sad = { (method: TrimapFreeMethod) in
+            Dictionary(uniqueKeysWithValues: rows.filter { $0.method == method }.map { ($0.composite, $0.sad) })
+        }
+        let (before, after) = (sad(.matteBest), sad(.detailModel))
+        let lower = after.filter { $0.value < before[$0.key, default: .infinity] }.count
+        print("matte best with the detail model against U-2-Net-p: mean SAD \(format(other, 2)) against \(format(ours, 2)) "
+              + "(\(signedPercent(other / ours - 1))), median \(format(medians[.detailModel] ?? 0, 2)) against "
+              + "\(format(medians[.matteBest] ?? 0, 2)); lower on \(lower) of \(after.count) composites")
+    }
 }
 
 /// A relative change as "+4.2%" or "-17.0%".
@@ -148,13 +164,18 @@ func signedPercent(_ change: Double) -> String {
 /// One method's alpha of `image` (named `name` in the references' rembg folder), and its time in
 /// seconds: ours and the selfie mask timed here, rembg's from its times.json.
 func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: BranchFusion.Subject,
-             matter: PortraitMatter, rembg: String, times: RembgTimes, baseline: Baseline?) -> (Plane, Double) {
+             matter: PortraitMatter, detailMatter: PortraitMatter?, rembg: String, times: RembgTimes,
+             baseline: Baseline?) -> (Plane, Double) {
     let clock = ContinuousClock()
     let start = clock.now
     switch method {
     case .matteBest, .matteFast:
         let matte = mustMatte(matter, image, MattingOptions(mode: method == .matteBest ? .best : .fast, subject: subject),
                               name: name)
+        return (alphaPlane(matte.alpha), (clock.now - start).seconds)
+    case .detailModel:
+        guard let detailMatter else { fail("\(name): no --detail-model given") }
+        let matte = mustMatte(detailMatter, image, MattingOptions(mode: .best, subject: subject), name: name)
         return (alphaPlane(matte.alpha), (clock.now - start).seconds)
     case .selfie:
         do {

@@ -5,7 +5,8 @@
 //                 region; a table per trimap)
 //   trimap-free   composites of the set over photos through our whole pipeline (any subject; best and
 //                 fast), rembg's u2netp mask, rembg with alpha matting and the upsampled selfie mask
-//                 (whole-image errors; per method mean and median)
+//                 (whole-image errors; per method mean and median); with --detail-model, best mode
+//                 with that network as the detail branch too
 //   portraits     real portraits with true alphas (--portraits DIR) through our pipeline in person mode
 //                 (best and fast) and the same peers; errors split into true background, foreground and
 //                 partial pixels (see Portraits.swift)
@@ -62,6 +63,11 @@ struct QualityBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Another build of matte (say, the previous commit's) run in best mode on the composites and "
                                + "portraits and scored beside ours as 'matte best, baseline'.", valueName: "path"))
     var baseline: String?
+
+    @Option(help: ArgumentHelp("Another detail network in place of U-2-Net-p (an ONNX file of its input and outputs, such as "
+                               + "the full U-2-Net's u2net.onnx): best mode with it on the composites and portraits, scored "
+                               + "beside ours as 'matte best, detail model'.", valueName: "path"))
+    var detailModel: String?
 
     @Option(help: "Cores for the solver and the pipeline.")
     var threads = 2
@@ -144,6 +150,7 @@ struct QualityBenchmark: ParsableCommand {
         options.samplesDirectory = samplesDirectory
         options.verbose = verbose
         options.baseline = baseline
+        options.detailModel = detailModel
         options.scale = scale
         return options
     }
@@ -168,6 +175,16 @@ struct QualityBenchmark: ParsableCommand {
             }
         }()
         func matter() -> PortraitMatter { sharedMatter! }
+        // The same pipeline with the other detail network, for the parts that score it.
+        let detailMatter: PortraitMatter? = options.detailModel.flatMap { path in
+            guard parts.contains(.trimapFree) || parts.contains(.portraits) else { return nil }
+            do {
+                return try PortraitMatter(modelDirectory: options.modelDirectory, threads: options.solver.threads,
+                                          detailModel: path)
+            } catch {
+                fail("--detail-model: \(error)")
+            }
+        }
         func references(for part: Part) -> String {
             guard let directory = options.referenceDirectory else {
                 fail("the \(part.rawValue) part needs --references (scripts/quality-benchmark builds them)")
@@ -180,11 +197,12 @@ struct QualityBenchmark: ParsableCommand {
             case .trimapBased:
                 results.trimapBased = runTrimapBased(options)
             case .trimapFree:
-                results.trimapFree = runTrimapFree(options, matter: matter(), references: references(for: part))
+                results.trimapFree = runTrimapFree(options, matter: matter(), detailMatter: detailMatter,
+                                                   references: references(for: part))
             case .portraits:
                 guard let directory = options.portraitDirectory else { fail("the portraits part needs --portraits DIR") }
                 results.portraits = runPortraits(options, directory: directory, matter: matter(),
-                                                 references: references(for: part))
+                                                 detailMatter: detailMatter, references: references(for: part))
             case .photo:
                 results.photo = runPhotoTiming(options, matter: matter(), references: references(for: part))
             case .sheet:
@@ -246,6 +264,8 @@ struct Options {
     var scale: Double = 1
     /// Path of another `matte` build scored beside ours (`Baseline`).
     var baseline: String?
+    /// Path of another detail network (`--detail-model`) scored beside U-2-Net-p in best mode.
+    var detailModel: String?
 }
 
 /// Every row of every part that ran, as OUTPUT_DIR/quality.json holds them.

@@ -98,6 +98,32 @@ import Imaging
         #expect(throws: MattingError.self) { try PortraitMatter(modelDirectory: folder) }
     }
 
+    /// The detail branch's file given apart from the model folder (the quality benchmark's
+    /// `--detail-model`): a missing one is named at once, one that is not a model fails with its path,
+    /// and U-2-Net-p given so mattes as the default does.
+    @Test func detailModelIsReadFromTheGivenPath() throws {
+        let folder = NSTemporaryDirectory() + "matte-detail-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let missingPath = folder + "/missing.onnx"
+        let missing = #expect(throws: MattingError.self) { try PortraitMatter.loading(detailModel: missingPath) }
+        guard case .modelMissing(let reported, _)? = missing else { Issue.record("\(String(describing: missing))"); return }
+        #expect(reported == missingPath)
+
+        let brokenPath = folder + "/broken.onnx"
+        try Data([0x08, 0x07, 0xFF, 0x00]).write(to: URL(fileURLWithPath: brokenPath))
+        let broken = #expect(throws: MattingError.self) { try PortraitMatter(detailModel: brokenPath) }
+        guard case .model(let brokenReported, _)? = broken else { Issue.record("\(String(describing: broken))"); return }
+        #expect(brokenReported == brokenPath)
+
+        let copyPath = folder + "/detail.onnx"
+        try FileManager.default.copyItem(atPath: ModelFiles.defaultDirectory + "/" + ModelFiles.u2netp, toPath: copyPath)
+        let photo = try SelfieSegmenterTests.photo("grace_hopper")
+        let given = try PortraitMatter(threads: 2, detailModel: copyPath).matte(photo)
+        let standard = try PortraitMatter(threads: 2).matte(photo)
+        #expect(given.alpha.pixels == standard.alpha.pixels)
+    }
+
     /// U-2-Net-p taking turns in one arena (a batch's workers): calls from several threads at once each
     /// get the matte the same call gets alone.
     @Test func detailNetworkTurnsGiveTheSameMattes() async throws {

@@ -86,10 +86,14 @@ public final class PortraitMatter: PortraitMatting {
     ///     (15.29 M floats, 61 MB) instead of each holding one. For a batch's workers, one core each
     ///     (`threads` 1), whose networks then run on all cores in turn: a busy thread more than the
     ///     workers for part of the time, in exchange for one arena.
+    ///   - detailModel: path of the detail branch's ONNX file; nil for `u2netp.onnx` in `modelDirectory`.
+    ///     Another U-2-Net of the same input and outputs, such as the full U-2-Net, for evaluation (the
+    ///     quality benchmark's `--detail-model`).
     /// - Throws: `MattingError.modelMissing` or `MattingError.model`.
     public convenience init(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2,
-                            detailTurnThreads: Int? = nil) throws {
-        try self.init(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads)
+                            detailTurnThreads: Int? = nil, detailModel: String? = nil) throws {
+        try self.init(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads,
+                      detailModel: detailModel)
         try waitUntilLoaded()
     }
 
@@ -101,21 +105,23 @@ public final class PortraitMatter: PortraitMatting {
     /// - Throws: `MattingError.modelMissing` at once when a network's file is missing; a file that cannot
     ///   be read as a model fails the first `matte` (and every later one) with `MattingError.model`.
     public static func loading(modelDirectory: String = ModelFiles.defaultDirectory, threads: Int = 2,
-                               detailTurnThreads: Int? = nil) throws -> PortraitMatter {
-        try PortraitMatter(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads)
+                               detailTurnThreads: Int? = nil, detailModel: String? = nil) throws -> PortraitMatter {
+        try PortraitMatter(loading: modelDirectory, threads: threads, detailTurnThreads: detailTurnThreads,
+                           detailModel: detailModel)
     }
 
-    private init(loading modelDirectory: String, threads: Int, detailTurnThreads: Int?) throws {
+    private init(loading modelDirectory: String, threads: Int, detailTurnThreads: Int?, detailModel: String?) throws {
         let threads = max(1, threads)
         self.threads = threads
         self.detailTurnThreads = detailTurnThreads.map { max(1, $0) }
-        try ModelFiles.requireFile(atPath: modelDirectory + "/" + ModelFiles.u2netp)
+        let detailPath = detailModel ?? modelDirectory + "/" + ModelFiles.u2netp
+        try ModelFiles.requireFile(atPath: detailPath)
         try ModelFiles.requireFile(atPath: modelDirectory + "/" + SelfieSegmenter.Variant.general.fileName)
         // U-2-Net-p's arena (61 MB) is mapped before the detector is handed out, on the cores a run may
         // use (by then the photo is decoded and resized), instead of page by page during its first run.
         let arenaThreads = self.detailTurnThreads ?? threads
         detectorLoad = BackgroundLoad(name: "matte-load-u2netp") {
-            let detector = try SalientObjectDetector(directory: modelDirectory)
+            let detector = try SalientObjectDetector(path: detailPath)
             detector.plan.prepareArena(threads: arenaThreads)
             return detector
         }

@@ -5,7 +5,9 @@ import Inference
 /// The detail branch: U-2-Net-p (Qin et al., "U^2-Net: Going Deeper with Nested U-Structure for
 /// Salient Object Detection", Pattern Recognition 2020), the small model rembg ships, giving each
 /// pixel's probability of belonging to the most prominent object, with finer edges than the
-/// selfie network.
+/// selfie network. The full U-2-Net of the same paper (rembg's `u2net.onnx`: 44 M weights, 176 MB,
+/// about 3x the work) takes the same input, gives the same outputs and reads the same way
+/// (`init(path:)`); the quality benchmark's `--detail-model` scores it as the detail branch.
 ///
 /// Pre-processing as rembg does it: Lanczos resize of the 8-bit RGB photo to 320x320 (aspect not
 /// kept), divided by the resized image's own maximum, then per channel `(value - mean) / std` with
@@ -23,20 +25,22 @@ public final class SalientObjectDetector: Sendable {
     /// plus its residual), 3% of the work. Rounded to bfloat16 it alone moved the fused output d0 by a
     /// mean |diff| of 0.006 to 0.013 (up to 0.68 at edge pixels) on the sample photos, and the trimap-free
     /// composites' mean SAD by +1.5% (best) and +11% (fast); all other layers together move d0 by 0.0002
-    /// to 0.0005 (at most 0.036). Found by keeping groups of layers in float32 and measuring d0.
+    /// to 0.0005 (at most 0.036). Found by keeping groups of layers in float32 and measuring d0. The
+    /// full U-2-Net, exported by the same code, names the same layer of its graph the same.
     public static let float32Nodes: Set<String> = ["Conv_787"]
 
     public init(graph: Graph) throws(ModelError) {
         plan = try ExecutionPlan(graph: graph, inputShapes: [[1, Self.size, Self.size, 3]], float32Nodes: Self.float32Nodes)
         guard let first = plan.outputShapes.first, first == [1, Self.size, Self.size, 1] else {
-            throw .unsupported("U-2-Net-p model must give [1, 320, 320, 1] first, not \(plan.outputShapes)")
+            throw .unsupported("the detail model must give [1, 320, 320, 1] first, not \(plan.outputShapes)")
         }
     }
 
-    /// Loads `u2netp.onnx` from `directory`. Only the plan stays: the file's bytes are freed once
-    /// read, the graph once planned (`ExecutionPlan` says what the plan keeps of its constants).
-    public convenience init(directory: String) throws {
-        let path = directory + "/" + ModelFiles.u2netp
+    /// Loads the ONNX file at `path` (`u2netp.onnx`, or the full U-2-Net's `u2net.onnx`). Only the
+    /// plan stays: the file's bytes are freed once read, the graph once planned (`ExecutionPlan` says
+    /// what the plan keeps of its constants).
+    /// - Throws: `MattingError.modelMissing` or `MattingError.model`, naming `path`.
+    public convenience init(path: String) throws {
         let graph = try ModelFiles.graph(atPath: path) { bytes throws(ModelError) in
             try ModelReader.read(bytes, name: path)
         }
