@@ -39,6 +39,24 @@ import Testing
         #expect(folder.contents("b_cutout.png") == ["keep"])
     }
 
+    /// The files of a group are written at once: when one of them cannot be (here the second, whose
+    /// name leads into a folder that does not exist), the error names it and the others' temporary
+    /// files are gone too.
+    @Test func failedWriteInAGroupLeavesNothing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let writer = OutputWriter(directory: folder.path)
+        for order in [["a.png", "absent/b.png", "c.png"], ["absent/b.png", "a.png"]] {
+            do {
+                try writer.write(order.map { ($0, [UInt8](repeating: 7, count: 100_000)) })
+                Issue.record("a file in a missing folder was written")
+            } catch let error as OutputError {
+                #expect(error.path == folder.path + "/absent/b.png")
+            }
+            #expect(folder.contents().isEmpty, "\(order)")
+        }
+    }
+
     /// A group that fails part-way puts back the files it had already replaced: the older outputs of
     /// the same names are there as they were, and nothing new or temporary is left.
     @Test func failedGroupRestoresEarlierFiles() throws {

@@ -19,8 +19,8 @@ import Darwin
 /// strip is coded by `RunLengthDeflate` (literals and byte runs, Huffman codes fitted to the strip) and
 /// ends byte-aligned with the stream left open, the last strip ending the stream; the pieces are joined
 /// behind a zlib header, and the stream's Adler-32 is combined from the strips' with `adler32_combine`.
-/// Strips are handed to `threads` workers in turn (worker `w` takes strips `w`, `w + threads`, ...),
-/// which balances images whose busy part is in one place.
+/// Strips are dealt out to `threads` workers as they become free (`inTurns`), which balances images
+/// whose busy part is in one place.
 ///
 /// Why our own writer rather than libspng's (with zlib), which the decoder uses: measured on a 1920x1080
 /// portrait's cut-out, this one takes about a third of the CPU time of zlib level 3 through libspng, for a
@@ -36,41 +36,55 @@ extension PNG {
     /// PNG of `image` (1 channel: grey, 3: RGB, 4: RGBA), compressed on up to `threads` cores.
     static func encode(_ image: Image, stripBytes: Int = standardStripBytes,
                        threads: Int = processorCount) throws(ImageError) -> [UInt8] {
-        try checkEncodable(image)
-        let rowBytes = 1 + image.width * image.channels
-        let stripRows = max(1, stripBytes / rowBytes)
-        let stripCount = (image.height + stripRows - 1) / stripRows
-        let workers = max(1, min(threads, stripCount))
+        try ImageEncoder.encode([ImageEncoder.Job(image, as: .png)], stripBytes: stripBytes, threads: threads)[0]
+    }
 
-        // One slot per strip, each written by exactly one worker before `inParallel` returns.
-        var strips = [Strip?](repeating: nil, count: stripCount)
-        strips.withUnsafeMutableBufferPointer { strips in
-            nonisolated(unsafe) let strips = strips
-            inParallel(workers) { worker in
-                var filtered = [UInt8](repeating: 0, count: stripRows * rowBytes)
-                for strip in stride(from: worker, to: stripCount, by: workers) {
-                    let rows = strip * stripRows..<min(image.height, (strip + 1) * stripRows)
-                    strips[strip] = filtered.withUnsafeMutableBufferPointer { buffer in
-                        let input = UnsafeMutableBufferPointer(rebasing: buffer[0..<rows.count * rowBytes])
-                        filterPaeth(image, rows: rows, into: input)
-                        return Strip(data: RunLengthDeflate.compress(UnsafeBufferPointer(input), last: strip == stripCount - 1),
-                                     adler: adler32_z(1, input.baseAddress, input.count), length: input.count)
-                    }
-                }
+    /// `image`'s filtered rows cut into strips of whole rows, each coded on its own (`code`) by whichever
+    /// worker takes it, then joined into the file (`file`): the encoder's unit of work, which
+    /// `ImageEncoder.encode(_:threads:)` also deals out among the strips of other images.
+    struct Strips: Sendable {
+        let image: Image
+        /// Filtered bytes of a row: the filter type, then the samples.
+        let rowBytes: Int
+        let rowsPerStrip: Int
+        let count: Int
+
+        /// - Throws: `encodingFailed` when a side is 0 or over PNG's limit.
+        init(_ image: Image, stripBytes: Int = standardStripBytes) throws(ImageError) {
+            try PNG.checkEncodable(image)
+            self.image = image
+            rowBytes = 1 + image.width * image.channels
+            rowsPerStrip = max(1, stripBytes / rowBytes)
+            count = (image.height + rowsPerStrip - 1) / rowsPerStrip
+        }
+
+        /// Strip `index` filtered (into `scratch`, grown as needed) and coded: the last strip ends the
+        /// stream.
+        func code(_ index: Int, scratch: inout [UInt8]) -> Strip {
+            let rows = index * rowsPerStrip..<min(image.height, (index + 1) * rowsPerStrip)
+            let length = rows.count * rowBytes
+            if scratch.count < length { scratch = [UInt8](repeating: 0, count: rowsPerStrip * rowBytes) }
+            return scratch.withUnsafeMutableBufferPointer { buffer in
+                let input = UnsafeMutableBufferPointer(rebasing: buffer[0..<length])
+                PNG.filterPaeth(image, rows: rows, into: input)
+                return Strip(data: RunLengthDeflate.compress(UnsafeBufferPointer(input), last: index == count - 1),
+                             adler: adler32_z(1, input.baseAddress, input.count), length: input.count)
             }
         }
 
-        var adler: UInt = 1
-        var stream: [UInt8] = [0x78, 0x01]  // zlib header: deflate, 32 KiB window, fastest level, no dictionary
-        stream.reserveCapacity(2 + strips.reduce(0) { $0 + ($1?.data.count ?? 0) } + 4)
-        for strip in strips {
-            // Every slot was filled by its worker.
-            let strip = strip!
-            stream.append(contentsOf: strip.data)
-            adler = adler32_combine(adler, strip.adler, off_t(strip.length))
+        /// The PNG file from every strip, coded (`coded[i]` is strip `i`, none missing).
+        func file(_ coded: [Strip?]) -> [UInt8] {
+            var adler: UInt = 1
+            var stream: [UInt8] = [0x78, 0x01]  // zlib header: deflate, 32 KiB window, fastest level, no dictionary
+            stream.reserveCapacity(2 + coded.reduce(0) { $0 + ($1?.data.count ?? 0) } + 4)
+            for strip in coded {
+                guard let strip else { preconditionFailure("a strip was not coded") }
+                stream.append(contentsOf: strip.data)
+                adler = adler32_combine(adler, strip.adler, off_t(strip.length))
+            }
+            stream.append(contentsOf: PNG.bigEndian(UInt32(truncatingIfNeeded: adler)))
+            return PNG.file(image, zlibStream: stream)
         }
-        stream.append(contentsOf: bigEndian(UInt32(truncatingIfNeeded: adler)))
-        return file(image, zlibStream: stream)
     }
 
     /// Slow twin of `encode`: filters the whole image with `paethReference` and compresses it in one call
@@ -207,7 +221,7 @@ extension PNG {
     }
 
     /// One strip's raw deflate data, and the Adler-32 and length of the filtered bytes it holds.
-    private struct Strip {
+    struct Strip: Sendable {
         var data: [UInt8]
         var adler: UInt
         var length: Int

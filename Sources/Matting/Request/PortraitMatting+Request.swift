@@ -93,11 +93,15 @@ extension PortraitMatting {
     /// Carries out `request` on one photo: decode (the pixel limit and the shape limit,
     /// `PortraitMatter.maximumAspectRatio`, checked from the header before any pixel is decoded), matte,
     /// composite, encode (the matte as PNG, the cut-out and the composite in the request's format); the
-    /// one path that the command, the service, the job worker and video all take.
+    /// one path that the command, the service, the job worker and video all take. The stored cut-out is
+    /// black where it is fully transparent (`Cutout.clearHiddenColours`); `Matte.cutout` keeps the
+    /// colours there for callers that lay another alpha over them (video's steadied mattes).
     ///
     /// Threads: every stage uses at most this matter's `threads` cores (the networks, refinement, the
     /// composite and the PNG coder split their work over that many; decoding, WebP and JPEG use one), so
-    /// N callers, each with a matter of T threads, keep at most N x T cores busy.
+    /// N callers, each with a matter of T threads, keep at most N x T cores busy. The outputs are encoded
+    /// together on those cores (`ImageEncoder.encode(_:threads:)`): a WebP or JPEG output on one of them
+    /// while the others code the PNG strips.
     public func run(_ request: MattingRequest, photo: ImageInput, background: ImageInput? = nil) throws(PhotoError) -> MattingResult {
         do throws(RequestError) { try request.validate() } catch { throw .request(error) }
         let clock = ContinuousClock()
@@ -123,7 +127,7 @@ extension PortraitMatting {
             if !found.warnings.isEmpty { throw .checkFailed(found) }
             check = found
         }
-        let matte: Matte
+        var matte: Matte
         do {
             matte = try self.matte(image, options: request.matting)
         } catch let error as ImageError {
@@ -141,25 +145,38 @@ extension PortraitMatting {
             warnings.append(CheckWarning.noPersonFound)
         }
 
-        var files: [MattingResult.File] = []
-        for output in request.resolvedOutputs {
-            let picture: Image
-            switch output {
-            case .alpha: picture = matte.alpha
-            case .cutout: picture = matte.cutout
-            case .composite:
-                start = clock.now
-                let backdrop = request.backdrop ?? backgroundImage.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
-                picture = Composite.make(matte, over: backdrop, threads: threads)
-                timings.composite = clock.now - start
-            }
+        // The composite first: a blurred backdrop made from the cut-out weighs its colours under alpha 0,
+        // which the stored cut-out does not keep.
+        var composite: Image?
+        if request.resolvedOutputs.contains(.composite) {
             start = clock.now
-            let format = output == .alpha ? .png : request.format
-            do throws(ImageError) {
-                files.append(.init(output: output, format: format,
-                                   bytes: try ImageEncoder.encode(picture, as: format, quality: request.quality, threads: threads)))
-            } catch { throw .encoding(error) }
-            timings.encode += clock.now - start
+            let backdrop = request.backdrop ?? backgroundImage.map { .image($0) } ?? .colour(red: 255, green: 255, blue: 255)
+            composite = Composite.make(matte, over: backdrop, threads: threads)
+            timings.composite = clock.now - start
+        }
+        start = clock.now
+        var cutout: Image?
+        if request.resolvedOutputs.contains(.cutout) {
+            // Taken out of the matte, so the colours are cleared in place rather than in a copy.
+            cutout = matte.cutout
+            matte.cutout = Image(width: 0, height: 0, channels: 4)
+            Cutout.clearHiddenColours(&cutout!, threads: threads)
+        }
+        let jobs = request.resolvedOutputs.map { output -> ImageEncoder.Job in
+            switch output {
+            // Both are made above when the request asks for them.
+            case .alpha: ImageEncoder.Job(matte.alpha, as: .png)
+            case .cutout: ImageEncoder.Job(cutout!, as: request.format, quality: request.quality)
+            case .composite: ImageEncoder.Job(composite!, as: request.format, quality: request.quality)
+            }
+        }
+        let encoded: [[UInt8]]
+        do throws(ImageError) {
+            encoded = try ImageEncoder.encode(jobs, threads: threads)
+        } catch { throw .encoding(error) }
+        timings.encode = clock.now - start
+        let files = zip(request.resolvedOutputs, zip(jobs, encoded)).map { output, coded in
+            MattingResult.File(output: output, format: coded.0.format, bytes: coded.1)
         }
         return MattingResult(width: matte.alpha.width, height: matte.alpha.height, files: files, timings: timings,
                              check: check, warnings: warnings)
