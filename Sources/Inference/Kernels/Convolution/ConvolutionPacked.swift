@@ -161,7 +161,10 @@ public final class PackedConvolution: Sendable {
         var packedBias = [Float](repeating: 0, count: biasCount)
         // Column by column, through pointers: each output channel's weights are one run of the OHWI
         // array, scattered into its tile column (U-2-Net-p's 1.1 M weights are packed as it loads,
-        // while the first photo waits).
+        // while the first photo waits). bfloat16 runs are rounded first by the vector conversion, the
+        // twin of `BFloat16.round` (a bfloat16 plan runs only where the CPU has it).
+        let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: bfloat16 ? reduction : 0)
+        defer { rounded.deallocate() }
         weights.withUnsafeBufferPointer { source in
             packed.withUnsafeMutableBufferPointer { packed in
                 packed16.withUnsafeMutableBufferPointer { packed16 in
@@ -173,9 +176,8 @@ public final class PackedConvolution: Sendable {
                             if bfloat16 {
                                 // `[k / 2][width][2]`: pair `k / 2` of column `j`, element `k % 2`.
                                 let column = packed16.baseAddress! + block.weightOffset + 2 * j
-                                for k in 0..<reduction {
-                                    column[(k >> 1) * 2 * width + (k & 1)] = BFloat16.round(run[k])
-                                }
+                                BFloat16.convert(run, rounded, count: reduction)
+                                for k in 0..<reduction { column[(k >> 1) * 2 * width + (k & 1)] = rounded[k] }
                             } else {
                                 let column = packed.baseAddress! + block.weightOffset + j
                                 for k in 0..<reduction { column[k * width] = run[k] }
