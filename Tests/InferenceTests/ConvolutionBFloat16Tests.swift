@@ -1,3 +1,4 @@
+import CBFloat16
 import Testing
 @testable import Inference
 
@@ -172,6 +173,65 @@ struct ConvolutionBFloat16Tests {
         #expect(fp32.convolution.packedWeights == plain.packedWeights && fp32.convolution.bfloat16Weights.isEmpty)
         #expect(runPacked(fp32.convolution, input: fp32.input, threads: 2) == runPacked(plain, input: fp32.input, threads: 2))
         #expect(runPacked(fp32.convolution, input: fp32.input, threads: 1) != runPacked(bf16.convolution, input: fp32.input, threads: 1))
+    }
+
+    /// The C tiles' epilogue (bias, activation and residual on the registers, pixels and channels past
+    /// the tile's counts left unwritten) against its Swift twin `ConvolutionTiles.finishTile` run on the
+    /// sums the same tile leaves, bit for bit. Inputs reach past the clamps of relu6 and hard-swish.
+    @Test(arguments: [Activation.identity, .relu, .relu6, .hardSwish])
+    func epilogueMatchesFinishTile(_ activation: Activation) {
+        var values = SeededValues(seed: 17)
+        let length = 8, pixelStride = 40
+        for (width, height) in [(16, 12), (32, 8)] {
+            let weights = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: length * width)
+            let input = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: height * length)
+            let bias = UnsafeMutableBufferPointer<Float>.allocate(capacity: width)
+            let residual = UnsafeMutableBufferPointer<Float>.allocate(capacity: height * pixelStride)
+            let fused = UnsafeMutableBufferPointer<Float>.allocate(capacity: height * pixelStride)
+            let finished = UnsafeMutableBufferPointer<Float>.allocate(capacity: height * pixelStride)
+            let sums = UnsafeMutablePointer<ConvolutionTiles.Vector>.allocate(capacity: 16)
+            let rows = UnsafeMutablePointer<UnsafePointer<UInt16>?>.allocate(capacity: 1)
+            defer {
+                for buffer in [bias, residual, fused, finished] { buffer.deallocate() }
+                weights.deallocate(); input.deallocate(); sums.deallocate(); rows.deallocate()
+            }
+            for i in weights.indices { weights[i] = BFloat16.round(values.next()) }
+            for i in input.indices { input[i] = BFloat16.round(4 * values.next()) }
+            for i in bias.indices { bias[i] = 4 * values.next() }
+            for i in residual.indices { residual[i] = values.next() }
+            rows[0] = UnsafePointer(input.baseAddress!)
+            let sumFloats = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Float.self)
+            func tile(_ target: inout matte_bf16_target, pixels: Int) {
+                if width == 16 {
+                    matte_bf16_tile12x16(rows, 1, 0, length, 1, 0, length, pixels, weights.baseAddress!, &target)
+                } else {
+                    matte_bf16_tile8x32(rows, 1, 0, length, 1, 0, length, pixels, weights.baseAddress!, &target)
+                }
+            }
+            for pixels in [1, height - 1, height] {
+                for channels in Set([1, 7, 16, width - 1, width]) {
+                    for residual in [nil, UnsafePointer(residual.baseAddress!)] {
+                        fused.initialize(repeating: .nan)
+                        finished.initialize(repeating: .nan)
+                        var target = matte_bf16_target(
+                            output: fused.baseAddress!, pixelStride: pixelStride, channels: channels,
+                            bias: bias.baseAddress!, residual: residual,
+                            activation: PackedConvolution.epilogue(activation), sums: sumFloats)
+                        tile(&target, pixels: pixels)
+                        target.activation = Int32(MATTE_BF16_SUMS)
+                        tile(&target, pixels: pixels)
+                        ConvolutionTiles.finishTile(ConvolutionTiles.Target(
+                            output: finished.baseAddress!, pixelStride: pixelStride, pixels: pixels, channels: channels,
+                            bias: bias.baseAddress!, activation: activation, sums: sums, residual: residual))
+                        #expect(fused.map(\.bitPattern) == finished.map(\.bitPattern),
+                                "\(width) columns, \(pixels) pixels, \(channels) channels, residual: \(residual != nil)")
+                        // Something was written, and nothing past the tile's pixels and channels.
+                        #expect(!fused[0].isNaN && fused[(pixels - 1) * pixelStride + channels - 1].isFinite)
+                        #expect(fused[channels].isNaN && (pixels == height || fused[pixels * pixelStride].isNaN))
+                    }
+                }
+            }
+        }
     }
 
     /// The vector conversion of the inputs rounds as the weights' scalar twin does.

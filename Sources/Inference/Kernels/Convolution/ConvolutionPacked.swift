@@ -159,21 +159,33 @@ public final class PackedConvolution: Sendable {
         var packed = [Float](repeating: 0, count: bfloat16 ? 0 : weightCount)
         var packed16 = [UInt16](repeating: 0, count: bfloat16 ? weightCount : 0)
         var packedBias = [Float](repeating: 0, count: biasCount)
-        for block in blocks {
-            let width = block.shape.width
-            for j in 0..<block.channels {
-                let output = block.outputChannel + j
-                if bfloat16 {
-                    for k in 0..<reduction {
-                        packed16[block.weightOffset + (k / 2 * width + j) * 2 + k % 2] =
-                            BFloat16.round(weights[output * reduction + k])
-                    }
-                } else {
-                    for k in 0..<reduction {
-                        packed[block.weightOffset + k * width + j] = weights[output * reduction + k]
+        // Column by column, through pointers: each output channel's weights are one run of the OHWI
+        // array, scattered into its tile column (U-2-Net-p's 1.1 M weights are packed as it loads,
+        // while the first photo waits). bfloat16 runs are rounded first by the vector conversion, the
+        // twin of `BFloat16.round` (a bfloat16 plan runs only where the CPU has it).
+        let rounded = UnsafeMutablePointer<UInt16>.allocate(capacity: bfloat16 ? reduction : 0)
+        defer { rounded.deallocate() }
+        weights.withUnsafeBufferPointer { source in
+            packed.withUnsafeMutableBufferPointer { packed in
+                packed16.withUnsafeMutableBufferPointer { packed16 in
+                    for block in blocks {
+                        let width = block.shape.width
+                        for j in 0..<block.channels {
+                            let output = block.outputChannel + j
+                            let run = source.baseAddress! + output * reduction
+                            if bfloat16 {
+                                // `[k / 2][width][2]`: pair `k / 2` of column `j`, element `k % 2`.
+                                let column = packed16.baseAddress! + block.weightOffset + 2 * j
+                                BFloat16.convert(run, rounded, count: reduction)
+                                for k in 0..<reduction { column[(k >> 1) * 2 * width + (k & 1)] = rounded[k] }
+                            } else {
+                                let column = packed.baseAddress! + block.weightOffset + j
+                                for k in 0..<reduction { column[k * width] = run[k] }
+                            }
+                            packedBias[block.biasOffset + j] = bias?[output] ?? 0
+                        }
                     }
                 }
-                packedBias[block.biasOffset + j] = bias?[output] ?? 0
             }
         }
         self.blocks = blocks
