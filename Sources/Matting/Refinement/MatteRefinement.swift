@@ -89,8 +89,8 @@ public struct MatteRefinement: Sendable {
     }
 
     /// Refines `coarse` (any size, [0, 1]; the fused network output) for `photo` (grey, RGB or RGBA;
-    /// alpha channel ignored: flatten first).
-    public func refine(photo: Image, coarse: Plane) -> Result {
+    /// alpha channel ignored: flatten first). `hairZones` widen the full-resolution band (`band`).
+    public func refine(photo: Image, coarse: Plane, hairZones: [HairZone] = []) -> Result {
         let clock = ContinuousClock()
         var stages: [(name: String, time: Duration)] = []
         var start = clock.now
@@ -140,13 +140,14 @@ public struct MatteRefinement: Sendable {
         var refinedAlpha: Plane?
         if let band, working.width != photo.width || working.height != photo.height,
            photo.pixelCount <= BandRefinement.maximumPixels {
-            let upsampled = GuidedFilter.evaluate(coefficients, width: working.width, height: working.height, guide: photo,
-                                                  threads: threads)
-            let solved = band.refine(photo: photo, alpha: upsampled)
-            refinedAlpha = solved.alpha
+            var alpha = GuidedFilter.evaluate(coefficients, width: working.width, height: working.height, guide: photo,
+                                              threads: threads)
+            lap("upsampled alpha")
+            let outcome = band.refine(photo: photo, alpha: &alpha, hairZones: hairZones)
+            refinedAlpha = alpha
             lap("band")
-            stages += [("  \(solved.unknownCount) pixels (\(solved.unknownCount * 1000 / max(photo.pixelCount, 1)) per mille)", .zero),
-                       ("  laplacian", solved.laplacianTime), ("  iterations \(solved.iterations)", solved.iterationTime)]
+            stages += [("  \(outcome.bandCount) pixels (\(outcome.bandCount * 1000 / max(photo.pixelCount, 1)) per mille)", .zero),
+                       ("  laplacian", outcome.laplacianTime), ("  iterations \(outcome.iterations)", outcome.iterationTime)]
         }
         var output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
                                                    coefficientsWidth: working.width, coefficientsHeight: working.height,
