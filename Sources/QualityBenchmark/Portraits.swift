@@ -30,8 +30,8 @@ func portraitNames(in directory: String) -> [String] {
     return names
 }
 
-/// Portraits: real photos of people with their true alpha, through our pipeline in person mode (best and
-/// fast), rembg's u2netp mask, rembg with alpha matting and the upsampled selfie mask. Prints, per portrait
+/// Portraits: real photos of people with their true alpha, through our pipeline in person mode (best,
+/// fast and fine), rembg's u2netp mask, rembg with alpha matting and the upsampled selfie mask. Prints, per portrait
 /// and method, SAD and its split into true background, true foreground and partial pixels; then per
 /// method the mean of each error and time. rembg's results are in `references/rembg` under the
 /// portrait's `<name>_image` (scripts/quality-benchmark runs it on the folder).
@@ -43,7 +43,7 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         Baseline.run($0, photos: names.map { "\(directory)/\($0)_image.png" }, subject: .person, threads: options.solver.threads)
     }
     defer { baseline?.remove() }
-    let methods = TrimapFreeMethod.compared(baseline: baseline)
+    let methods = TrimapFreeMethod.compared(baseline: baseline, fine: true)
     warmUp(matter)
     print("\nPortraits: real photos with hand-drawn mattes (\(directory)), person mode, whole image. "
           + "SAD / 1000 (on true background / foreground / partial pixels):")
@@ -94,14 +94,16 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
               + columns.map { column, digits in pad(format(mean(chosen.map { $0[keyPath: column] }), digits), 10) }.joined())
     }
     if baseline != nil {
-        print("\nmatte best against the baseline, SAD / 1000 (change):")
         let sad = { (portrait: String?, method: TrimapFreeMethod) in
             mean(rows.filter { ($0.portrait == portrait || portrait == nil) && $0.method == method }.map(\.sad))
         }
-        for portrait in names + [nil] {
-            let after = sad(portrait, .matteBest), before = sad(portrait, .baseline)
-            print(padRight(portrait ?? "mean", 26) + pad(format(before, 2), 10) + " -> " + pad(format(after, 2), 8)
-                  + pad(signedPercent(after / before - 1), 10))
+        for method in [TrimapFreeMethod.matteBest, .matteFine] {
+            print("\n\(method.rawValue) against the baseline (matte best), SAD / 1000 (change):")
+            for portrait in names + [nil] {
+                let after = sad(portrait, method), before = sad(portrait, .baseline)
+                print(padRight(portrait ?? "mean", 26) + pad(format(before, 2), 10) + " -> " + pad(format(after, 2), 8)
+                      + pad(signedPercent(after / before - 1), 10))
+            }
         }
     }
     return rows

@@ -25,10 +25,15 @@ enum TrimapFreeMethod: String, Codable, CaseIterable {
     case selfie = "selfie mask"
     /// Another build of `matte` in best mode (`--baseline`; see `Baseline`).
     case baseline = "matte best, baseline"
+    /// Our whole pipeline, fine mode (best, and the band solved again at the photo's resolution): on the
+    /// real portraits only, where photos exceed the working grid.
+    case matteFine = "matte fine"
 
-    /// The methods of a run: all but the baseline, then the baseline when one is given.
-    static func compared(baseline: Baseline?) -> [TrimapFreeMethod] {
-        allCases.filter { $0 != .baseline } + (baseline == nil ? [] : [.baseline])
+    /// The methods of a run: all but the baseline and fine mode, then fine mode when asked for, then the
+    /// baseline when one is given.
+    static func compared(baseline: Baseline?, fine: Bool = false) -> [TrimapFreeMethod] {
+        allCases.filter { $0 != .baseline && $0 != .matteFine } + (fine ? [.matteFine] : [])
+            + (baseline == nil ? [] : [.baseline])
     }
 }
 
@@ -152,9 +157,9 @@ func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: Br
     let clock = ContinuousClock()
     let start = clock.now
     switch method {
-    case .matteBest, .matteFast:
-        let matte = mustMatte(matter, image, MattingOptions(mode: method == .matteBest ? .best : .fast, subject: subject),
-                              name: name)
+    case .matteBest, .matteFast, .matteFine:
+        let mode: MattingOptions.Mode = method == .matteBest ? .best : method == .matteFine ? .fine : .fast
+        let matte = mustMatte(matter, image, MattingOptions(mode: mode, subject: subject), name: name)
         return (alphaPlane(matte.alpha), (clock.now - start).seconds)
     case .selfie:
         do {
