@@ -100,7 +100,6 @@ struct BandLaplacian: Sendable {
                 colours.withUnsafeBufferPointer { colours in
                     labels.withUnsafeBufferPointer { labels in
                         windows.withUnsafeBufferPointer { windows in
-                          rowBases.withUnsafeBufferPointer { rowBases in
                             nonisolated(unsafe) let coefficients = coefficients, rightHandSide = rightHandSide
                             let groups = PixelRun.groups(of: unknown.runs, pixels: count, parts: threads)
                             parallelFor(groups.count, threads: groups.count) { parts in
@@ -116,10 +115,8 @@ struct BandLaplacian: Sendable {
                                                 return centres.position(x: max(run.x - 1, 1), y: y)
                                             }
                                             for t in 0..<run.count {
-                                                let x = run.x + t
-                                                let known = Self.row(x: x, y: run.y, t: t, into: taps, colours: colours,
-                                                                     labels: labels,
-                                                                     rowBases: rowBases.baseAddress! + number * span,
+                                                let known = Self.row(x: run.x + t, y: run.y, t: t, into: taps, colours: colours,
+                                                                     labels: labels, rowBases: rowBases, first: number * span,
                                                                      windows: windows, windowBases: windowBases,
                                                                      windowStart: max(run.x - 1, 1), width: width)
                                                 for tap in 0..<StencilMatrix.taps {
@@ -131,7 +128,6 @@ struct BandLaplacian: Sendable {
                                     }
                                 }
                             }
-                          }
                         }
                     }
                 }
@@ -141,19 +137,19 @@ struct BandLaplacian: Sendable {
         self.rightHandSide = rightHandSide
     }
 
-    /// Row i of L for the unknown pixel i at (x, y), the `t`-th of its run: the 25 stencil
-    /// coefficients towards unknown pixels into `taps`, and the sum of L(i, j) alpha_j over the known
-    /// pixels j returned (the formula of `MattingLaplacian`).
+    /// Row i of L for the unknown pixel i at (x, y), the `t`-th of its run (whose row bases start at
+    /// `rowBases[first]`): the 25 stencil coefficients towards unknown pixels into `taps`, and the sum
+    /// of L(i, j) alpha_j over the known pixels j returned (the formula of `MattingLaplacian`).
     @inline(__always)
     private static func row(x: Int, y: Int, t: Int, into taps: UnsafeMutableBufferPointer<Double>,
                             colours: UnsafeBufferPointer<SIMD4<Float>>, labels: UnsafeBufferPointer<UInt8>,
-                            rowBases: UnsafePointer<Int>, windows: UnsafeBufferPointer<WindowStatistics.Window>,
+                            rowBases: [Int], first: Int, windows: UnsafeBufferPointer<WindowStatistics.Window>,
                             windowBases: [Int?], windowStart: Int, width: Int) -> Double {
         taps.update(repeating: 0)
         var known = 0.0
         let reach = StencilMatrix.reach
         // Position of (x + dx, y + dy) in the neighbourhood: the run starts at column x - t.
-        @inline(__always) func position(_ dx: Int, _ dy: Int) -> Int { rowBases[dy + reach] + t + dx + reach }
+        @inline(__always) func position(_ dx: Int, _ dy: Int) -> Int { rowBases[first + dy + reach] + t + dx + reach }
         let colour = SIMD4<Double>(colours[position(0, 0)])
         let area = Double(MattingLaplacian.windowArea)
         for windowDY in -1...1 {
