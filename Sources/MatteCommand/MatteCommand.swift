@@ -125,8 +125,9 @@ struct MatteCommand: AsyncParsableCommand {
     var quality: Int?
 
     @Option(help: ArgumentHelp("""
-        best: both networks fused, refined at full resolution; fast: one network and an edge-aware \
-        upsampling, several times quicker.
+        best: both networks fused, refined at full resolution; fine: best, then alpha solved again at \
+        the photo's own resolution where it is uncertain (hair strands), slower; fast: one network and an \
+        edge-aware upsampling, several times quicker.
         """, valueName: "mode"))
     var mode: MattingOptions.Mode = .best
 

@@ -6,7 +6,7 @@ import Matting
 /// portrait, rows at the crown, at the left and right of the head and at a shoulder, each
 /// `side` x `side` photo pixels shown at `magnification` (nearest neighbour, so a pixel is a
 /// square and haze is not mistaken for detail). Cells, left to right: the photo | the true alpha |
-/// the baseline's alpha (when given) | ours | ours over a colour | rembg with alpha matting's alpha |
+/// the baseline's alpha (when given) | ours (best) | ours in fine mode | fine over a colour | rembg with alpha matting's alpha |
 /// rembg's mask | the selfie mask.
 ///
 /// The crops are placed from the true alpha's person (alpha >= 0.5): the crown at its top row,
@@ -87,6 +87,7 @@ enum PortraitCrops {
             let photo = readImage(photoPath)
             let truth = readAlpha("\(directory)/\(name)_alpha.png")
             let matte = mustMatte(matter, photo, MattingOptions(), name: name)
+            let fine = mustMatte(matter, photo, MattingOptions(mode: .fine), name: name)
             let selfie: Plane
             do {
                 selfie = try matter.segmenter.probabilities(for: photo, threads: matter.threads)
@@ -96,10 +97,10 @@ enum PortraitCrops {
             }
             var alphas = [truth.greyImage()]
             if let baseline { alphas.append(baseline.alpha(named: "\(name)_image").greyImage()) }
-            alphas.append(matte.alpha)
+            alphas += [matte.alpha, fine.alpha]
             let peers = [readAlpha("\(references)/rembg/\(name)_image_alpha_matting.png").greyImage(),
                          readAlpha("\(references)/rembg/\(name)_image_mask.png").greyImage(), selfie.greyImage()]
-            let over = Composite.make(matte, over: colour)
+            let over = Composite.make(fine, over: colour)
             for crop in crops(truth: truth) {
                 rows.append(([photo] + alphas + [over] + peers).map { cell($0, crop) })
                 labels.append("\(name) \(crop.label)")

@@ -30,9 +30,9 @@ func portraitNames(in directory: String) -> [String] {
     return names
 }
 
-/// Portraits: real photos of people with their true alpha, through our pipeline in person mode (best and
-/// fast; best with `detailMatter`'s detail network too, when given), rembg's u2netp mask, rembg with alpha
-/// matting and the upsampled selfie mask. Prints, per portrait
+/// Portraits: real photos of people with their true alpha, through our pipeline in person mode (best,
+/// fast and fine; best with `detailMatter`'s detail network too, when given), rembg's u2netp mask, rembg
+/// with alpha matting and the upsampled selfie mask. Prints, per portrait
 /// and method, SAD and its split into true background, true foreground and partial pixels; then per
 /// method the mean of each error and time. rembg's results are in `references/rembg` under the
 /// portrait's `<name>_image` (scripts/quality-benchmark runs it on the folder).
@@ -45,7 +45,7 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
         Baseline.run($0, photos: names.map { "\(directory)/\($0)_image.png" }, subject: .person, threads: options.solver.threads)
     }
     defer { baseline?.remove() }
-    let methods = TrimapFreeMethod.compared(baseline: baseline, detailMatter: detailMatter)
+    let methods = TrimapFreeMethod.compared(baseline: baseline, detailMatter: detailMatter, fine: true)
     warmUp(matter)
     if let detailMatter { warmUp(detailMatter) }
     print("\nPortraits: real photos with hand-drawn mattes (\(directory)), person mode, whole image. "
@@ -98,8 +98,10 @@ func runPortraits(_ options: Options, directory: String, matter: PortraitMatter,
               + columns.map { column, digits in pad(format(mean(chosen.map { $0[keyPath: column] }), digits), 10) }.joined())
     }
     if baseline != nil {
-        print("\nmatte best against the baseline, SAD / 1000 (change):")
-        printChange(rows, names: names, from: .baseline, to: .matteBest)
+        for method in [TrimapFreeMethod.matteBest, .matteFine] {
+            print("\n\(method.rawValue) against the baseline (matte best), SAD / 1000 (change):")
+            printChange(rows, names: names, from: .baseline, to: method)
+        }
     }
     if detailMatter != nil {
         print("\nmatte best with the detail model against U-2-Net-p, SAD / 1000 (change):")

@@ -27,11 +27,15 @@ enum TrimapFreeMethod: String, Codable, CaseIterable {
     case baseline = "matte best, baseline"
     /// Our pipeline in best mode with another detail network in place of U-2-Net-p (`--detail-model`).
     case detailModel = "matte best, detail model"
+    /// Our whole pipeline, fine mode (best, and the band solved again at the photo's resolution): on the
+    /// real portraits only, where photos exceed the working grid.
+    case matteFine = "matte fine"
 
-    /// The methods of a run: ours and the peers, then the baseline and the other detail network when given.
-    static func compared(baseline: Baseline?, detailMatter: PortraitMatter?) -> [TrimapFreeMethod] {
-        allCases.filter { $0 != .baseline && $0 != .detailModel } + (baseline == nil ? [] : [.baseline])
-            + (detailMatter == nil ? [] : [.detailModel])
+    /// The methods of a run: ours and the peers, then fine mode when asked for, the baseline and the
+    /// other detail network when given.
+    static func compared(baseline: Baseline?, detailMatter: PortraitMatter?, fine: Bool = false) -> [TrimapFreeMethod] {
+        allCases.filter { ![.baseline, .detailModel, .matteFine].contains($0) } + (fine ? [.matteFine] : [])
+            + (baseline == nil ? [] : [.baseline]) + (detailMatter == nil ? [] : [.detailModel])
     }
 }
 
@@ -169,9 +173,9 @@ func predict(_ method: TrimapFreeMethod, image: Image, name: String, subject: Br
     let clock = ContinuousClock()
     let start = clock.now
     switch method {
-    case .matteBest, .matteFast:
-        let matte = mustMatte(matter, image, MattingOptions(mode: method == .matteBest ? .best : .fast, subject: subject),
-                              name: name)
+    case .matteBest, .matteFast, .matteFine:
+        let mode: MattingOptions.Mode = method == .matteBest ? .best : method == .matteFine ? .fine : .fast
+        let matte = mustMatte(matter, image, MattingOptions(mode: mode, subject: subject), name: name)
         return (alphaPlane(matte.alpha), (clock.now - start).seconds)
     case .detailModel:
         guard let detailMatter else { fail("\(name): no --detail-model given") }

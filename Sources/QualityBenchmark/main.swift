@@ -225,7 +225,7 @@ struct QualityBenchmark: ParsableCommand {
                     let rows = PortraitCrops.write(names: names, directory: portraits, matter: matter(),
                                                    references: directory, baseline: baseline, to: cropsPath)
                     print("\nPortrait crops: \(cropsPath), each \(PortraitCrops.side) pixels square at \(PortraitCrops.magnification)x. "
-                          + "Per row: photo | true alpha | \(baseline == nil ? "" : "baseline's alpha | ")ours | ours over a colour | "
+                          + "Per row: photo | true alpha | \(baseline == nil ? "" : "baseline's alpha | ")ours (best) | ours (fine) | fine over a colour | "
                           + "rembg with alpha matting | rembg's mask | the selfie mask. Rows: \(rows.joined(separator: ", ")).")
                 }
             case .precision:

@@ -18,8 +18,8 @@ import Imaging
         let matte = try matter.matte(photo, options: MattingOptions(mode: mode))
         #expect(matte.alpha.width == 512 && matte.alpha.height == 512 && matte.alpha.channels == 1)
         #expect(matte.cutout.channels == 4)
-        // Only best mode estimates the background.
-        #expect((matte.backgroundEstimate != nil) == (mode == .best))
+        // Only best and fine mode estimate the background.
+        #expect((matte.backgroundEstimate != nil) == (mode != .fast))
         if let background = matte.backgroundEstimate { #expect(background.width == 512 && background.channels == 3) }
         let face = Self.mean(matte.alpha, x: 190..<260, y: 90..<150)
         let suit = Self.mean(matte.alpha, x: 60..<250, y: 300..<480)
@@ -48,6 +48,29 @@ import Imaging
                 #expect((matte.alpha.width, matte.alpha.height) == (width, height))
             }
         }
+    }
+
+    /// Fine mode on a photo larger than the working grid: best's matte, solved again on its band only
+    /// (a 2x copy of a sample portrait; every pixel of it doubled, so the band has work to do).
+    @Test func fineModeChangesOnlyTheBand() throws {
+        let matter = try PortraitMatter(threads: 2)
+        let small = try SelfieSegmenterTests.photo("grace_hopper").rgb()
+        var photo = Image(width: small.width * 2, height: small.height * 2, channels: 3)
+        for y in 0..<photo.height {
+            for x in 0..<photo.width {
+                for channel in 0..<3 {
+                    photo.pixels[(y * photo.width + x) * 3 + channel] = small.pixels[((y / 2) * small.width + x / 2) * 3 + channel]
+                }
+            }
+        }
+        let best = try matter.matte(photo, options: MattingOptions(mode: .best))
+        let fine = try matter.matte(photo, options: MattingOptions(mode: .fine))
+        #expect((fine.alpha.width, fine.alpha.height) == (photo.width, photo.height))
+        let differences = zip(best.alpha.pixels, fine.alpha.pixels).map { abs(Int($0) - Int($1)) }
+        let changed = differences.filter { $0 > 0 }.count
+        #expect(changed > 0 && changed < photo.pixelCount / 5, "\(changed) of \(photo.pixelCount) changed")
+        #expect(Double(differences.reduce(0, +)) / Double(photo.pixelCount) < 255 * 0.03)
+        #expect(Self.mean(fine.alpha, x: 400..<600, y: 300..<500) > 0.95)
     }
 
     /// In any-subject mode the person prior is off: the result follows the detail branch alone.

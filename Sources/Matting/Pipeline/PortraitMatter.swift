@@ -10,6 +10,9 @@ public struct MattingOptions: Sendable, Equatable {
         case fast
         /// Both branches fused, then refined at full resolution.
         case best
+        /// Best, then alpha solved again at the photo's own resolution on the band where it is
+        /// uncertain, wider around faces (`BandRefinement`): strands finer than the working grid.
+        case fine
     }
 
     public var mode: Mode = .best
@@ -161,7 +164,7 @@ public final class PortraitMatter: PortraitMatting {
         var start = clock.now
         let opaque = image.channels == 4 ? image.flattened(over: (255, 255, 255)) : image
         let usesPerson = options.subject == .person
-        let usesDetail = options.mode == .best || options.subject == .any
+        let usesDetail = options.mode != .fast || options.subject == .any
         var person: Plane?
         var detailInput: Tensor?
         if usesPerson && usesDetail && threads >= 2 {
@@ -195,9 +198,10 @@ public final class PortraitMatter: PortraitMatting {
 
         start = clock.now
         let coarse: Plane
+        var zones: [HairZone] = []
         switch (person, detail) {
         case (let person?, let detail?):
-            let zones = try hairZones(opaque, person: person)
+            zones = try hairZones(opaque, person: person)
             coarse = BranchFusion(subject: options.subject)
                 .fuse(person: person.resized(width: detail.width, height: detail.height), detail: detail, hairZones: zones)
         case (let person?, nil): coarse = person
@@ -212,8 +216,10 @@ public final class PortraitMatter: PortraitMatting {
                 .apply(input: coarse, guide: opaque, threads: threads)
             let grey = alpha.greyImage()
             matte = Matte(alpha: grey, cutout: Cutout.make(photo: image, alpha: grey), timings: timings)
-        case .best:
-            let refined = MatteRefinement(threads: threads).refine(photo: opaque, coarse: coarse)
+        case .best, .fine:
+            var refinement = MatteRefinement(threads: threads)
+            if options.mode == .fine { refinement.band = BandRefinement(threads: threads) }
+            let refined = refinement.refine(photo: opaque, coarse: coarse, hairZones: zones)
             timings.stages += refined.stages
             matte = Matte(alpha: refined.alpha, cutout: refined.cutout, backgroundEstimate: refined.background,
                           timings: timings)

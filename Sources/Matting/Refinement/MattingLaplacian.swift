@@ -152,6 +152,48 @@ struct WindowStatistics: Sendable {
             let v0 = (y0 - l10 * v1 - l20 * v2) * inverseL00
             return SIMD4(v0, v1, v2, 0)
         }
+
+        static let zero = Window(mean: .zero, inverseL00: 0, l10: 0, l20: 0, inverseL11: 0, l21: 0, inverseL22: 0)
+
+        init(mean: SIMD4<Double>, inverseL00: Double, l10: Double, l20: Double, inverseL11: Double, l21: Double,
+             inverseL22: Double) {
+            self.mean = mean
+            self.inverseL00 = inverseL00
+            self.l10 = l10
+            self.l20 = l20
+            self.inverseL11 = inverseL11
+            self.l21 = l21
+            self.inverseL22 = inverseL22
+        }
+
+        /// The window whose nine colours (RGB in [0, 1]) are `colour(dx, dy)`, dx and dy in -1...1.
+        @inline(__always)
+        init(epsilon: Double, colour: (Int, Int) -> SIMD4<Double>) {
+            let area = Double(MattingLaplacian.windowArea)
+            var sum = SIMD4<Double>()
+            for dy in -1...1 { for dx in -1...1 { sum += colour(dx, dy) } }
+            let mean = sum / area
+            var s00 = 0.0, s01 = 0.0, s02 = 0.0, s11 = 0.0, s12 = 0.0, s22 = 0.0
+            for dy in -1...1 {
+                for dx in -1...1 {
+                    let c = colour(dx, dy) - mean
+                    s00 += c.x * c.x; s01 += c.x * c.y; s02 += c.x * c.z
+                    s11 += c.y * c.y; s12 += c.y * c.z; s22 += c.z * c.z
+                }
+            }
+            let regulariser = epsilon / area
+            let a00 = s00 / area + regulariser, a01 = s01 / area, a02 = s02 / area
+            let a11 = s11 / area + regulariser, a12 = s12 / area, a22 = s22 / area + regulariser
+            // Cholesky; the pivots are at least the regulariser in exact arithmetic.
+            let floor = regulariser * 1e-3
+            let l00 = max(a00, floor).squareRoot()
+            let l10 = a01 / l00, l20 = a02 / l00
+            let l11 = max(a11 - l10 * l10, floor).squareRoot()
+            let l21 = (a12 - l20 * l10) / l11
+            let l22 = max(a22 - l20 * l20 - l21 * l21, floor).squareRoot()
+            self.init(mean: mean, inverseL00: 1 / l00, l10: l10, l20: l20, inverseL11: 1 / l11, l21: l21,
+                      inverseL22: 1 / l22)
+        }
     }
 
     let width: Int
@@ -176,38 +218,16 @@ struct WindowStatistics: Sendable {
             }
         }
         self.numbers = numbers
-        var windows = [Window](repeating: Window(mean: .zero, inverseL00: 0, l10: 0, l20: 0, inverseL11: 0,
-                                                 l21: 0, inverseL22: 0), count: centres.count)
-        let area = Double(MattingLaplacian.windowArea)
+        var windows = [Window](repeating: .zero, count: centres.count)
         windows.withUnsafeMutableBufferPointer { windows in
             colours.withUnsafeBufferPointer { colours in
                 nonisolated(unsafe) let windows = windows
                 parallelFor(centres.count, threads: centres.count >= 4096 ? threads : 1) { range in
                     for number in range {
                         let centre = centres[number]
-                        var sum = SIMD4<Double>()
-                        for dy in -1...1 { for dx in -1...1 { sum += SIMD4<Double>(colours[centre + dy * width + dx]) } }
-                        let mean = sum / area
-                        var s00 = 0.0, s01 = 0.0, s02 = 0.0, s11 = 0.0, s12 = 0.0, s22 = 0.0
-                        for dy in -1...1 {
-                            for dx in -1...1 {
-                                let c = SIMD4<Double>(colours[centre + dy * width + dx]) - mean
-                                s00 += c.x * c.x; s01 += c.x * c.y; s02 += c.x * c.z
-                                s11 += c.y * c.y; s12 += c.y * c.z; s22 += c.z * c.z
-                            }
+                        windows[number] = Window(epsilon: epsilon) { dx, dy in
+                            SIMD4<Double>(colours[centre + dy * width + dx])
                         }
-                        let regulariser = epsilon / area
-                        let a00 = s00 / area + regulariser, a01 = s01 / area, a02 = s02 / area
-                        let a11 = s11 / area + regulariser, a12 = s12 / area, a22 = s22 / area + regulariser
-                        // Cholesky; the pivots are at least the regulariser in exact arithmetic.
-                        let floor = regulariser * 1e-3
-                        let l00 = max(a00, floor).squareRoot()
-                        let l10 = a01 / l00, l20 = a02 / l00
-                        let l11 = max(a11 - l10 * l10, floor).squareRoot()
-                        let l21 = (a12 - l20 * l10) / l11
-                        let l22 = max(a22 - l20 * l20 - l21 * l21, floor).squareRoot()
-                        windows[number] = Window(mean: mean, inverseL00: 1 / l00, l10: l10, l20: l20,
-                                                 inverseL11: 1 / l11, l21: l21, inverseL22: 1 / l22)
                     }
                 }
             }

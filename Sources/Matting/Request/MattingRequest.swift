@@ -14,7 +14,7 @@ import Imaging
 ///
 /// | key | values | default |
 /// | --- | --- | --- |
-/// | `mode` | `best` (both networks, refined), `fast` (one network, guided upsampling) | `best` |
+/// | `mode` | `best` (both networks, refined), `fine` (best, then alpha solved again at the photo's own resolution where it is uncertain: hair strands, slower), `fast` (one network, guided upsampling) | `best` |
 /// | `subject` | `person` (other objects dropped), `any` (the most salient subject) | `person` |
 /// | `outputs` | a non-empty list of `alpha` (grey matte, always PNG), `cutout` (RGBA), `composite` (RGB, over `background`) | `alpha`, `cutout`, and `composite` with a background; no `cutout` in JPEG |
 /// | `format` | `png`, `webp` (lossless unless `quality`), `jpeg` (composites only), for the cut-out and the composite | `png` |

@@ -97,20 +97,7 @@ struct StencilMatrix: Sendable {
 
     /// Runs split into `parts` contiguous groups of about equal pixel counts.
     func runGroups(_ parts: Int) -> [Range<Int>] {
-        let parts = max(1, min(parts, runs.count))
-        var bounds = [0]
-        for part in 1..<parts {
-            let target = count * part / parts
-            // First run that starts at or after the target pixel number.
-            var low = bounds[bounds.count - 1], high = runs.count
-            while low < high {
-                let middle = (low + high) / 2
-                if runs[middle].index < target { low = middle + 1 } else { high = middle }
-            }
-            bounds.append(low)
-        }
-        bounds.append(runs.count)
-        return (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }
+        PixelRun.groups(of: runs, pixels: count, parts: parts)
     }
 
     /// A zeroed buffer of the padded grid's size, for `multiply`.
