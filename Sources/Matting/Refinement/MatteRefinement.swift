@@ -146,7 +146,7 @@ public struct MatteRefinement: Sendable {
             refinedAlpha = alpha
             lap("band")
             stages += [("  \(outcome.bandCount) pixels (\(outcome.bandCount * 1000 / max(photo.pixelCount, 1)) per mille)", .zero),
-                       ("  laplacian", outcome.laplacianTime), ("  iterations \(outcome.iterations)", outcome.iterationTime)]
+                       ("  band laplacian", outcome.laplacianTime), ("  band iterations \(outcome.iterations)", outcome.iterationTime)]
         }
         var output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
                                                    coefficientsWidth: working.width, coefficientsHeight: working.height,
