@@ -80,7 +80,8 @@ public struct MatteOptions: Sendable, Equatable {
         return options
     }
 
-    private static func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ value: String) throws(ServiceError) -> Value
+    /// `value` as one of `Value`'s cases, or `invalidOption` naming `name` and the cases expected.
+    static func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ value: String) throws(ServiceError) -> Value
     where Value.RawValue == String {
         guard let choice = Value(rawValue: value) else {
             throw .invalidOption(name, value, expected: Value.allCases.map(\.rawValue).joined(separator: ", "))

@@ -31,15 +31,15 @@ enum VideoJobOptions {
                 throw .invalidOption(name, value, expected: "the option once (it is given more than once)")
             }
             switch name {
-            case "output": request.output = try choice(name, value)
-            case "format": request.format = try choice(name, value)
+            case "output": request.output = try MatteOptions.choice(name, value)
+            case "format": request.format = try MatteOptions.choice(name, value)
             case "background":
                 guard value != "image" else {
                     throw .invalidOption(name, value, expected: "a colour or blur (a video job takes no background image)")
                 }
                 request.background = try MatteOptions.parseBackground(value)
-            case "mode": request.mode = try choice(name, value)
-            case "subject": request.subject = try choice(name, value)
+            case "mode": request.mode = try MatteOptions.choice(name, value)
+            case "subject": request.subject = try MatteOptions.choice(name, value)
             case "stabilise": request.stabilise = try flag(name, value)
             default: request.reuseUnchanged = try flag(name, value)  // reuseUnchanged
             }
@@ -50,14 +50,6 @@ enum VideoJobOptions {
             throw .request(error)
         }
         return request
-    }
-
-    private static func choice<Value: RawRepresentable & CaseIterable>(_ name: String, _ value: String) throws(ServiceError) -> Value
-    where Value.RawValue == String {
-        guard let choice = Value(rawValue: value) else {
-            throw .invalidOption(name, value, expected: Value.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return choice
     }
 
     private static func flag(_ name: String, _ value: String) throws(ServiceError) -> Bool {
