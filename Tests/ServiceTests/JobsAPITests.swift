@@ -26,6 +26,7 @@ import Testing
         var attempts: Int
         var outputs: [String: String]
         var errors: [AttemptError]
+        var request: JobRequest
     }
 
     /// Runs `body` with an application over a fresh database (API keys when `keys`), its store, and a

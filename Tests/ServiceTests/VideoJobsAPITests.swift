@@ -78,26 +78,13 @@ import Video
                                  headers: [.contentType: contentType], body: ByteBuffer(bytes: video))
     }
 
-    struct View: Decodable {
-        var id: String
-        var state: String
-        var attempts: Int
-        var outputs: [String: String]
-        var errors: [AttemptError]
-        var request: JobRequest
-    }
-
-    static func view(_ response: TestResponse) throws -> View {
-        try JSONDecoder().decode(View.self, from: Data(Array(buffer: response.body)))
-    }
-
     @Test(.enabled(if: Clips.available, "needs ffmpeg and the sample portrait"))
     func aVideoJobThroughTheRouterAndAStoreInMemory() async throws {
         let video = try Self.clip()
         try await withMemoryStore { client, store in
             let response = try await Self.submit(client, video, query: "mode=fast&background=blur&format=mkv&stabilise=false")
             #expect(response.status == .accepted)
-            let submitted = try Self.view(response)
+            let submitted = try JobsAPITests.view(response)
             #expect(submitted.state == "queued")
             let expected = VideoRequest(mode: .fast, format: .mkv, background: "blur", stabilise: false,
                                         maxPixels: 3840 * 2160, maxFrames: 18_000)
@@ -109,7 +96,7 @@ import Video
             #expect(try await store.complete(claimed.lease, result: result))
 
             let location = try #require(response.headers[.location])
-            let done = try Self.view(try await client.execute(uri: location, method: .get))
+            let done = try JobsAPITests.view(try await client.execute(uri: location, method: .get))
             #expect(done.state == "succeeded")
             #expect(Set(done.outputs.keys) == ["composite"])
             let output = try await client.execute(uri: try #require(done.outputs["composite"]), method: .get)
@@ -141,7 +128,7 @@ import Video
             // A cut-out defaults to WebM, which keeps its transparency; sniffed from octet-stream too.
             let cutout = try await Self.submit(client, Self.mp4Start, contentType: "application/octet-stream")
             #expect(cutout.status == .accepted)
-            guard case .video(let request) = try Self.view(cutout).request else {
+            guard case .video(let request) = try JobsAPITests.view(cutout).request else {
                 Issue.record("not a video job")
                 return
             }
