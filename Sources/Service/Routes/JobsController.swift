@@ -92,24 +92,18 @@ struct JobsController {
         let limit = VideoBody.isVideoMediaType(mediaType) ? configuration.maxVideoBodyBytes
             : mediaType == "application/octet-stream" ? max(configuration.maxBodyBytes, configuration.maxVideoBodyBytes)
             : configuration.maxBodyBytes
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit {
-            throw ServiceError.bodyTooLarge(limit: limit)
+        // Held while the body is read and queued, in a budget of its own (a video's limit is far above a
+        // photo's); no deadline, as a large video may take longer to arrive than a photo's answer.
+        return try await state.jobBodies.withBody(of: request, limit: limit, busy: .uploadsBusy(retryAfterSeconds: 5),
+                                                  deadline: nil) { body in
+            try await queueSubmission(body, of: request, store: store, owner: owner, key: key)
         }
-        // Held while the body is read and queued: a body without a length may grow to the limit.
-        let reservation = max(0, declared ?? limit)
-        guard state.jobBodies.reserve(reservation) else {
-            throw ServiceError.uploadsBusy(retryAfterSeconds: 5)
-        }
-        defer { state.jobBodies.release(reservation) }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw ServiceError.bodyTooLarge(limit: limit)
-        } catch {
-            throw ServiceError.brokenBody(error)
-        }
+    }
+
+    /// Reads a submission from `body` and queues it as a photo or a video job.
+    private func queueSubmission(_ body: ByteBuffer, of request: Request, store: any JobStore, owner: String, key: String?)
+        async throws -> Response {
+        let configuration = state.configuration
         let submission = try JobSubmission.read(query: request.uri.query, contentType: request.headers[.contentType],
                                                 body: Array(buffer: body))
         if let video = submission.video {

@@ -38,31 +38,9 @@ struct MatteController {
     /// returns; it is read under `deadline` (408; a malformed or broken-off body is 400).
     static func withBody(of request: Request, state: ServiceState, deadline: Deadline,
                          _ handle: (ByteBuffer) async throws -> Response) async throws -> Response {
-        let configuration = state.configuration
-        let limit = configuration.maxBodyBytes
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit {
-            throw ServiceError.bodyTooLarge(limit: limit)
-        }
-        let reservation = max(0, declared ?? limit)
-        guard state.bodies.reserve(reservation) else {
-            throw ServiceError.busy(retryAfterSeconds: state.slots.retryAfterSeconds)
-        }
-        defer { state.bodies.release(reservation) }
-        let body = try await deadline.run(orThrow: ServiceError.bodyTimeout(seconds: configuration.requestTimeout)) {
-            do {
-                return try await request.body.collect(upTo: limit)
-            } catch is NIOTooManyBytesError {
-                throw ServiceError.bodyTooLarge(limit: limit)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                // The HTTP decoder's errors (a bad chunk size, a body cut short) and the connection closing
-                // under the body (the client gave up, or stalled past the idle time-out).
-                throw ServiceError.brokenBody(error)
-            }
-        }
-        return try await handle(body)
+        try await state.bodies.withBody(of: request, limit: state.configuration.maxBodyBytes,
+                                        busy: .busy(retryAfterSeconds: state.slots.retryAfterSeconds), deadline: deadline,
+                                        handle)
     }
 
     private func matte(_ request: Request, body: ByteBuffer, deadline: Deadline, start: ContinuousClock.Instant)
