@@ -11,7 +11,7 @@ public let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// Runs `body(worker)` for `worker` in `0..<workers` at once: worker 0 on the calling thread, the others on
 /// the global dispatch queue; returns when all have finished.
-func inParallel(_ workers: Int, _ body: (Int) -> Void) {
+public func inParallel(_ workers: Int, _ body: (Int) -> Void) {
     guard workers > 1 else {
         if workers == 1 { body(0) }
         return

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Why output files could not be written. The message names the file and the system's reason.
 public struct OutputError: Error, Equatable, CustomStringConvertible {
@@ -109,18 +110,11 @@ public struct OutputWriter: Sendable {
     private static func writeNew(_ contents: [[UInt8]], to paths: [(temporary: String, final: String)]) throws {
         var failures = [(any Error)?](repeating: nil, count: contents.count)
         failures.withUnsafeMutableBufferPointer { failures in
-            // Each slot is written by its own file's thread only, and read after `wait`.
+            // Each slot is written by its own file's thread only, and read once `inParallel` has returned.
             nonisolated(unsafe) let failures = failures
-            let group = DispatchGroup()
-            for index in contents.indices.dropFirst() {
-                DispatchQueue.global().async(group: group) {
-                    do { try writeNew(contents[index], to: paths[index].temporary, reportingAs: paths[index].final) } catch { failures[index] = error }
-                }
+            inParallel(contents.count) { index in
+                do { try writeNew(contents[index], to: paths[index].temporary, reportingAs: paths[index].final) } catch { failures[index] = error }
             }
-            if let first = contents.indices.first {
-                do { try writeNew(contents[first], to: paths[first].temporary, reportingAs: paths[first].final) } catch { failures[first] = error }
-            }
-            group.wait()
         }
         if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
     }
