@@ -46,13 +46,14 @@ import Imaging
     /// From a blurry, shrunken mask (what a network gives), the refinement recovers the true alpha
     /// closely, at the photo's size, on a working grid smaller than the photo and equal to it.
     @Test(arguments: [64, 400])
-    func recoversAlphaOfSyntheticComposite(workingSide: Int) {
+    func recoversAlphaOfSyntheticComposite(workingSide: Int) throws {
         let synthetic = Synthetic(width: 240, height: 160)
         let coarse = synthetic.alpha.resized(width: 24, height: 16).resized(width: 80, height: 80)
         let refinement = MatteRefinement(workingSide: workingSide, threads: 2)
         let result = refinement.refine(photo: synthetic.photo, coarse: coarse)
         #expect(result.alpha.width == 240 && result.alpha.height == 160 && result.alpha.channels == 1)
-        #expect(result.cutout.channels == 4 && result.background.channels == 3)
+        #expect(result.cutout.channels == 4 && result.background?.channels == 3)
+        let background = try #require(result.background)
         let refined = Self.meanAbsoluteError(result.alpha, synthetic.alpha)
         let upsampled = Self.meanAbsoluteError(coarse.resized(width: 240, height: 160).greyImage(), synthetic.alpha)
         #expect(refined < 0.01, "refined \(refined)")
@@ -69,7 +70,7 @@ import Imaging
                 foregroundCount += 1
             }
             if synthetic.alpha.values[index] > 0.5 {
-                let colour = SIMD3<Float>(result.background.pixels[index * 3 ..< index * 3 + 3].map { Float($0) / 255 })
+                let colour = SIMD3<Float>(background.pixels[index * 3 ..< index * 3 + 3].map { Float($0) / 255 })
                 let difference = colour - synthetic.background[index]
                 backgroundError += max(abs(difference.x), abs(difference.y), abs(difference.z))
                 backgroundCount += 1
@@ -111,6 +112,11 @@ import Imaging
         let reference = ForegroundUpsampling.reference(photo: photo, alpha: alpha, estimate: estimate)
         #expect(output.alpha.pixels.contains(0) && output.alpha.pixels.contains(255))
         for (fast, slow) in zip(output.cutout.pixels, reference.cutout.pixels) { #expect(abs(Int(fast) - Int(slow)) <= 1) }
-        for (fast, slow) in zip(output.background.pixels, reference.background.pixels) { #expect(abs(Int(fast) - Int(slow)) <= 1) }
+        for (fast, slow) in zip(output.background!.pixels, reference.background.pixels) { #expect(abs(Int(fast) - Int(slow)) <= 1) }
+        // Without the background, the same matte and cut-out.
+        let alone = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
+                                                  coefficientsWidth: lowWidth, coefficientsHeight: lowHeight,
+                                                  estimate: estimate, estimatesBackground: false, threads: 2)
+        #expect(alone.background == nil && alone.alpha == output.alpha && alone.cutout == output.cutout)
     }
 }

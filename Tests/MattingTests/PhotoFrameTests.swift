@@ -57,7 +57,7 @@ import Imaging
         let frame = PhotoFrame(top: 1, bottom: 0, left: 0, right: 2)
         var alpha = Image(width: 40, height: 30, channels: 1, filling: 255)
         var cutout = Image(width: 40, height: 30, channels: 4, filling: 255)
-        var background = Image(width: 40, height: 30, channels: 3, filling: 0)
+        var background: Image? = Image(width: 40, height: 30, channels: 3, filling: 0)
         frame.clear(alpha: &alpha, cutout: &cutout, background: &background, photo: photo)
         for y in 0..<30 {
             for x in 0..<40 {
@@ -65,7 +65,7 @@ import Imaging
                 let inFrame = y < 1 || x >= 38
                 #expect(alpha.pixels[index] == (inFrame ? 0 : 255))
                 #expect(cutout.pixels[index * 4 + 3] == (inFrame ? 0 : 255))
-                if inFrame { #expect(background.pixels[index * 3 + 1] == photo.pixels[index * 3 + 1]) }
+                if inFrame { #expect(background?.pixels[index * 3 + 1] == photo.pixels[index * 3 + 1]) }
             }
         }
     }

@@ -15,12 +15,16 @@ import Imaging
     func astronautKeepsThePersonAndDropsTheShuttleAndFlag(mode: MattingOptions.Mode) throws {
         let matter = try PortraitMatter(threads: 2)
         let photo = try SelfieSegmenterTests.photo("astronaut")
-        let matte = try matter.matte(photo, options: MattingOptions(mode: mode))
+        let matte = try matter.matte(photo, options: MattingOptions(mode: mode, estimatesBackground: true))
         #expect(matte.alpha.width == 512 && matte.alpha.height == 512 && matte.alpha.channels == 1)
         #expect(matte.cutout.channels == 4)
-        // Only best and fine mode estimate the background.
+        // Only best and fine mode estimate the background, and only when asked: the matte and the
+        // cut-out are the same either way.
         #expect((matte.backgroundEstimate != nil) == (mode != .fast))
         if let background = matte.backgroundEstimate { #expect(background.width == 512 && background.channels == 3) }
+        let unasked = try matter.matte(photo, options: MattingOptions(mode: mode))
+        #expect(unasked.backgroundEstimate == nil)
+        #expect(unasked.alpha == matte.alpha && unasked.cutout == matte.cutout)
         let face = Self.mean(matte.alpha, x: 190..<260, y: 90..<150)
         let suit = Self.mean(matte.alpha, x: 60..<250, y: 300..<480)
         let shuttle = Self.mean(matte.alpha, x: 370..<450, y: 10..<260)

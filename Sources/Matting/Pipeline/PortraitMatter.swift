@@ -17,10 +17,14 @@ public struct MattingOptions: Sendable, Equatable {
 
     public var mode: Mode = .best
     public var subject: BranchFusion.Subject = .person
+    /// Whether best and fine modes also estimate what lies behind the person at full resolution
+    /// (`Matte.backgroundEstimate`), which only a blurred backdrop uses.
+    public var estimatesBackground = false
 
-    public init(mode: Mode = .best, subject: BranchFusion.Subject = .person) {
+    public init(mode: Mode = .best, subject: BranchFusion.Subject = .person, estimatesBackground: Bool = false) {
         self.mode = mode
         self.subject = subject
+        self.estimatesBackground = estimatesBackground
     }
 }
 
@@ -218,6 +222,7 @@ public final class PortraitMatter: PortraitMatting {
             matte = Matte(alpha: grey, cutout: Cutout.make(photo: image, alpha: grey), timings: timings)
         case .best, .fine:
             var refinement = MatteRefinement(threads: threads)
+            refinement.estimatesBackground = options.estimatesBackground
             if options.mode == .fine { refinement.band = BandRefinement(threads: threads) }
             let refined = refinement.refine(photo: opaque, coarse: coarse, hairZones: zones)
             timings.stages += refined.stages

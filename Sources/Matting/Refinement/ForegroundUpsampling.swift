@@ -19,7 +19,8 @@ import Inference
 ///   resolution, while in the transition the colours stay those of the estimate, so the old
 ///   background does not show through the foreground. Clamped to [0, 1].
 /// Pixels whose alpha rounds to 0 or 255 keep the photo's colour in the cut-out (F = I there, up
-/// to lambda), and at 0 in the background too, without solving.
+/// to lambda), and at 0 in the background too, without solving. The background is made only when asked
+/// for (a blurred backdrop is its one use): without it, an opaque pixel is a copy.
 enum ForegroundUpsampling {
     /// Regulariser lambda: small, so colours recompose the photo to within a level.
     static let regularization: Float = 1e-3
@@ -30,8 +31,8 @@ enum ForegroundUpsampling {
         var alpha: Image
         /// RGBA: foreground colours with `alpha` as straight alpha.
         var cutout: Image
-        /// RGB background estimate.
-        var background: Image
+        /// RGB background estimate; nil unless asked for.
+        var background: Image?
     }
 
     /// - Parameters:
@@ -40,10 +41,11 @@ enum ForegroundUpsampling {
     ///     (`GuidedFilter.coefficients`), row-major, `coefficientsWidth` x `coefficientsHeight`.
     ///   - estimate: foreground and background on a grid of its own (the working grid or coarser:
     ///     the colours vary slowly). Both grids no larger than the photo.
+    ///   - estimatesBackground: also make `Output.background`.
     ///   - threads: rows are split over this many threads.
     static func upsample(photo: Image, alphaCoefficients: [SIMD4<Float>], coefficientsWidth lowWidth: Int,
                          coefficientsHeight lowHeight: Int, estimate: ForegroundEstimate,
-                         refinedAlpha: Plane? = nil, threads: Int) -> Output {
+                         refinedAlpha: Plane? = nil, estimatesBackground: Bool = true, threads: Int) -> Output {
         let width = photo.width, height = photo.height, channels = photo.channels
         precondition(alphaCoefficients.count == lowWidth * lowHeight, "coefficients do not fill their grid")
         let colourWidth = estimate.width, colourHeight = estimate.height
@@ -62,8 +64,10 @@ enum ForegroundUpsampling {
         }
         // Every byte of the outputs is written below.
         var output = Output(alpha: .unfilled(width: width, height: height, channels: 1),
-                            cutout: .unfilled(width: width, height: height, channels: 4),
-                            background: .unfilled(width: width, height: height, channels: 3))
+                            cutout: .unfilled(width: width, height: height, channels: 4))
+        // Without a background, a one-pixel stand-in that is never written.
+        var background = Image.unfilled(width: estimatesBackground ? width : 1, height: estimatesBackground ? height : 1,
+                                        channels: 3)
         let scaleX = Float(lowWidth) / Float(width), scaleY = Float(lowHeight) / Float(height)
         let columns = (0..<width).map { Plane.tap(Float($0), scale: scaleX, length: lowWidth) }
         let colourScaleX = Float(colourWidth) / Float(width), colourScaleY = Float(colourHeight) / Float(height)
@@ -77,7 +81,7 @@ enum ForegroundUpsampling {
                         lowBackground.withUnsafeBufferPointer { lowBackground in
                             output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
                                 output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
-                                    output.background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
+                                    background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
                                         nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
                                         nonisolated(unsafe) let backgroundPixels = backgroundPixels
                                         parallelFor(height, threads: threads) { rows in
@@ -128,6 +132,7 @@ enum ForegroundUpsampling {
                                                         cutoutPixels[index * 4] = red
                                                         cutoutPixels[index * 4 + 1] = green
                                                         cutoutPixels[index * 4 + 2] = blue
+                                                        guard estimatesBackground else { continue }
                                                         if alphaByte == 0 {
                                                             backgroundPixels[index * 3] = red
                                                             backgroundPixels[index * 3 + 1] = green
@@ -145,10 +150,11 @@ enum ForegroundUpsampling {
                                                     let residual = colour - a * foreground0 - complement * background0
                                                     let step = residual / (a * a + complement * complement + lambda)
                                                     let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
-                                                    let behind = (background0 + complement * step).unitClamped * 255 + 0.5
                                                     cutoutPixels[index * 4] = UInt8(foreground.x)
                                                     cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
                                                     cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
+                                                    guard estimatesBackground else { continue }
+                                                    let behind = (background0 + complement * step).unitClamped * 255 + 0.5
                                                     backgroundPixels[index * 3] = UInt8(behind.x)
                                                     backgroundPixels[index * 3 + 1] = UInt8(behind.y)
                                                     backgroundPixels[index * 3 + 2] = UInt8(behind.z)
@@ -163,6 +169,7 @@ enum ForegroundUpsampling {
                 }
             }
         }
+        if estimatesBackground { output.background = background }
         return output
     }
 

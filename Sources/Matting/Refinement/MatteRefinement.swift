@@ -52,6 +52,9 @@ public struct MatteRefinement: Sendable {
     /// Trimap thresholds on the guided-filter probability (see `Trimap.make`).
     public var foregroundThreshold: Float = 0.8
     public var backgroundThreshold: Float = 0.2
+    /// Whether to make `Result.background` (what a blurred backdrop blurs). Off, the full-resolution
+    /// pass makes the matte and the cut-out alone: on a 1920x1080 portrait about half its time.
+    public var estimatesBackground = true
     public var threads: Int
 
     public init(workingSide: Int = 512, threads: Int = 1) {
@@ -71,8 +74,8 @@ public struct MatteRefinement: Sendable {
         public var alpha: Image
         /// RGBA: estimated foreground colours with `alpha` as straight alpha.
         public var cutout: Image
-        /// RGB: the estimated background behind the subject.
-        public var background: Image
+        /// RGB: the estimated background behind the subject; nil unless `estimatesBackground`.
+        public var background: Image?
         /// The trimap on the working grid, for inspection.
         public var trimap: Trimap
         /// Time of each stage, in order.
@@ -150,7 +153,8 @@ public struct MatteRefinement: Sendable {
         }
         var output = ForegroundUpsampling.upsample(photo: photo, alphaCoefficients: coefficients,
                                                    coefficientsWidth: working.width, coefficientsHeight: working.height,
-                                                   estimate: estimate, refinedAlpha: refinedAlpha, threads: threads)
+                                                   estimate: estimate, refinedAlpha: refinedAlpha,
+                                                   estimatesBackground: estimatesBackground, threads: threads)
         lap("full resolution")
         PhotoFrame.find(in: photo).clear(alpha: &output.alpha, cutout: &output.cutout, background: &output.background,
                                          photo: photo)

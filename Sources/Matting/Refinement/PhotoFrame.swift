@@ -108,7 +108,7 @@ public struct PhotoFrame: Sendable, Equatable {
 extension PhotoFrame {
     /// Sets the outputs of the frame's pixels: alpha 0, the photo's colours in the cut-out (fully
     /// transparent) and in the background estimate.
-    func clear(alpha: inout Image, cutout: inout Image, background: inout Image, photo: Image) {
+    func clear(alpha: inout Image, cutout: inout Image, background: inout Image?, photo: Image) {
         guard !isEmpty else { return }
         let width = photo.width, height = photo.height, channels = photo.channels
         for y in 0..<height {
@@ -118,7 +118,7 @@ extension PhotoFrame {
                 for channel in 0..<3 {
                     let value = photo.pixels[index * channels + (channels >= 3 ? channel : 0)]
                     cutout.pixels[index * 4 + channel] = value
-                    background.pixels[index * 3 + channel] = value
+                    background?.pixels[index * 3 + channel] = value
                 }
                 cutout.pixels[index * 4 + 3] = 0
             }

@@ -63,8 +63,11 @@ public struct MattingRequest: Codable, Sendable, Equatable {
         self.check = check
     }
 
-    /// The pipeline's own options.
-    public var matting: MattingOptions { MattingOptions(mode: mode, subject: subject) }
+    /// The pipeline's own options: the background behind the person is estimated for a blurred backdrop.
+    public var matting: MattingOptions {
+        let blurs = if case .blur? = backdrop, resolvedOutputs.contains(.composite) { true } else { false }
+        return MattingOptions(mode: mode, subject: subject, estimatesBackground: blurs)
+    }
 
     /// The outputs to make, in `Output` order: `outputs` without repeats, or the default.
     public var resolvedOutputs: [Output] {
