@@ -21,8 +21,7 @@ import Testing
     @Test(arguments: ["astronaut", "grace_hopper", "camera"])
     func matchesReferenceRuntime(photo: String) throws {
         // In float32, as the face detector runs it (`FaceDetector`).
-        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(Self.model)), precision: .fp32,
-                                     multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(Self.model)), precision: .fp32)
         #expect(plan.inputShapes == [[1, 128, 128, 3]])
         #expect(plan.outputShapes == [[1, 896, 16], [1, 896, 1]])
         let input = try Fixtures.floats("goldens/face/\(photo)_input.f32")

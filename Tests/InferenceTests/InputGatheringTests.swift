@@ -60,7 +60,7 @@ import Testing
         ]
         graph.inputs = [x, y]
         graph.outputs = [output]
-        let plan = try ExecutionPlan(graph: graph, precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph, precision: .fp32)
         #expect(plan.steps.map(\.node) == ["conv"])
         let inputs = [Tensor(shape: [1, 3, 4, 2], scalars: values.array(24)), Tensor(shape: [1, 6, 7, 3], scalars: values.array(126))]
         let expected = try ExecutionPlan(graph: graph, reference: true).run(inputs)[0]
@@ -87,7 +87,7 @@ import Testing
         ]
         graph.inputs = [x]
         graph.outputs = [output]
-        let plan = try ExecutionPlan(graph: graph, precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph, precision: .fp32)
         #expect(plan.steps.map(\.node) == ["conv"])
         let inputs = [Tensor(shape: [1, 7, 8, 3], scalars: values.array(168))]
         let expected = try ExecutionPlan(graph: graph, reference: true).run(inputs)[0]
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func gatheringPlanComputesTheSame() throws {
-        let plan = try ExecutionPlan(graph: graph(), precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph(), precision: .fp32)
         #expect(plan.steps.map(\.node) == ["convA", "convB", "convC", "concat2", "convD"])
         var values = SeededValues(seed: 9)
         let input = Tensor(shape: [1, 6, 7, 2], scalars: values.array(84))

@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func lastReadResidualLendsItsSpace() throws {
-        let plan = try ExecutionPlan(graph: lendingGraph(), precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: lendingGraph(), precision: .fp32)
         #expect(plan.steps.map(\.node) == ["convIn", "convMid", "convOut"])
         #expect(plan.steps[2].outputs == plan.steps[0].outputs, "the sum is written over h")
         var values = SeededValues(seed: 6)
@@ -72,7 +72,7 @@ import Testing
 
     /// In `graph()` convOut also reads h as part of its input, so h keeps its own space.
     @Test func residualReadAsInputKeepsItsSpace() throws {
-        let plan = try ExecutionPlan(graph: graph(), precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph(), precision: .fp32)
         #expect(plan.steps[1].outputs != plan.steps[0].outputs)
     }
 
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func fusedPlanComputesTheSame() throws {
-        let plan = try ExecutionPlan(graph: graph(), precision: .fp32, multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: graph(), precision: .fp32)
         #expect(plan.steps.map(\.node) == ["convIn", "convOut", "convSide", "addBroadcast"])
         var values = SeededValues(seed: 4)
         let inputs = [Tensor(shape: [1, 5, 6, 3], scalars: values.array(90)), Tensor(shape: [1, 1, 1, 2], scalars: [0.5, -2])]

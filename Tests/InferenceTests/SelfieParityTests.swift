@@ -12,8 +12,7 @@ import Testing
     @Test(arguments: ["astronaut", "grace_hopper", "camera"], [0, 1])
     func matchesReferenceRuntime(photo: String, modelIndex: Int) throws {
         let (model, file, shape) = Self.cases[modelIndex]
-        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(file)), precision: .fp32,
-                                     multiplyAddsWorthSplitting: 0)
+        let plan = try ExecutionPlan(graph: TFLiteReader.read(Fixtures.model(file)), precision: .fp32)
         #expect(plan.inputShapes == [shape])
         let input = try Fixtures.floats("goldens/selfie/\(photo)_\(model)_input.f32")
         let expected = try Fixtures.floats("goldens/selfie/\(photo)_\(model)_output.f32")
@@ -31,7 +30,7 @@ import Testing
         let graph = try TFLiteReader.read(Fixtures.model("selfie_segmentation_landscape.tflite"))
         let input = try Fixtures.floats("goldens/selfie/astronaut_landscape_input.f32")
         let tensor = Tensor(shape: [1, 144, 256, 3], scalars: input)
-        let fast = try ExecutionPlan(graph: graph, precision: .fp32, multiplyAddsWorthSplitting: 0).run([tensor], threads: 2)[0]
+        let fast = try ExecutionPlan(graph: graph, precision: .fp32).run([tensor], threads: 2)[0]
         let reference = try ExecutionPlan(graph: graph, reference: true).run([tensor])[0]
         #expect(Fixtures.maxAbsoluteDifference(fast.scalars, reference.scalars) <= 1e-4)
     }

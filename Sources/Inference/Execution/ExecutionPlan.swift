@@ -85,11 +85,8 @@ public final class ExecutionPlan: @unchecked Sendable {
     ///     CPU without AVX512_BF16). Not used by a reference plan.
     ///   - float32Nodes: names of convolution nodes that stay float32 in a bf16 plan (layers whose
     ///     rounding moves the outputs most; see `SalientObjectDetector`).
-    ///   - multiplyAddsWorthSplitting: below this many multiply-adds a run, one core (0: always split).
     public init(graph: Graph, inputShapes givenShapes: [[Int]]? = nil, reference: Bool = false,
-                precision: Precision = .preferred, float32Nodes: Set<String> = [],
-                multiplyAddsWorthSplitting: Int = defaultMultiplyAddsWorthSplitting) throws(ModelError) {
-        self.multiplyAddsWorthSplitting = multiplyAddsWorthSplitting
+                precision: Precision = .preferred, float32Nodes: Set<String> = []) throws(ModelError) {
         let precision = reference ? .fp32 : precision.effective
         self.precision = precision
         let graph = graph.fusingActivations()
@@ -287,16 +284,11 @@ public final class ExecutionPlan: @unchecked Sendable {
         return (packed, constants.reduce(0) { $0 + $1.count })
     }
 
-    /// Default of `multiplyAddsWorthSplitting`. The selfie network (59 M multiply-adds) took 3.2 ms on
-    /// one core and 3.9-4.5 ms on two (medians of 300 runs), each step paying to wake the second core;
-    /// U-2-Net-p (19.8 G) gains 1.8x from the second core.
-    public static let defaultMultiplyAddsWorthSplitting = 500_000_000
-    /// Plans of fewer multiply-adds a run than this run on one core whatever `run`'s `threads` says:
-    /// their steps are too small to split.
-    public let multiplyAddsWorthSplitting: Int
-
     /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads`
-    /// cores (one for models under `multiplyAddsWorthSplitting`).
+    /// cores. Each step splits its work by its own measure of what is worth a second core; two-way
+    /// splits go to the `HelperThread`, which stays awake between steps, so even the selfie network's
+    /// small steps gain (bf16, Zen 4: 2.2 ms on one core, 1.74 on two; when each step woke a thread of
+    /// the dispatch queue, two cores were slower than one).
     ///
     /// - Parameter profile: when given, called after each step, in the order of `stepDescriptions`,
     ///   with the kernel's kind (operator, and kernel size for convolutions) and the step's duration.
@@ -305,7 +297,6 @@ public final class ExecutionPlan: @unchecked Sendable {
         guard inputs.count == inputOffsets.count else {
             throw .invalidInput("expected \(inputOffsets.count) inputs, got \(inputs.count)")
         }
-        let threads = multiplyAdds < multiplyAddsWorthSplitting ? 1 : threads
         for (tensor, shape) in zip(inputs, inputShapes) where tensor.shape != shape {
             throw .invalidInput("input has shape \(tensor.shape), the plan expects \(shape)")
         }

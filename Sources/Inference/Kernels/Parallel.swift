@@ -1,8 +1,8 @@
 import Dispatch
 
 /// Runs `body` over `0..<count`, split into one contiguous chunk per thread, on up to `threads`
-/// cores: the calling thread takes the first chunk and the global queue the others, and the call
-/// returns when all are done. Chunks should be large (~0.1 ms of work or more).
+/// cores: the calling thread takes the first chunk and the others go to the global queue, or, split
+/// in two, to the `HelperThread` when no other caller has it; the call returns when all are done.
 /// With `threads <= 1` or `count <= 1` it runs inline, in order.
 ///
 /// Not `DispatchQueue.concurrentPerform`: on Linux it was measured here running its iterations one
@@ -17,6 +17,7 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void
     func chunk(_ worker: Int) -> Range<Int> {
         count * worker / workers..<count * (worker + 1) / workers
     }
+    if workers == 2 && HelperThread.shared.run(body, first: chunk(0), second: chunk(1)) { return }
     // The group is waited on before returning, so `body` outlives every chunk.
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let body = body
