@@ -211,8 +211,9 @@ public func binary(_ binaryOperator: BinaryOperator,
 let elementwiseBlockLength = 4096
 
 /// How many of `threads` to use for `work` units (about one output element each): splitting small work costs
-/// more in dispatch than it saves.
-func threadsWorthUsing(_ threads: Int, work: Int, minimumWorkPerThread: Int = 1 << 17) -> Int {
+/// more in hand-off than it saves (8192 elements, a few microseconds, against about one for the
+/// `HelperThread`; see `PackedConvolution.run`).
+func threadsWorthUsing(_ threads: Int, work: Int, minimumWorkPerThread: Int = 1 << 13) -> Int {
     max(1, min(threads, work / minimumWorkPerThread))
 }
 
