@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 @testable import Inference
@@ -66,5 +67,19 @@ struct HelperThreadTests {
         }
         #expect(total.load(ordering: .relaxed) == 20)
         #expect(HelperThread.shared.run({ _ in }, first: 0..<1, second: 1..<2))
+    }
+}
+
+extension HelperThreadTests {
+    /// A caller whose half ends long before the helper's stops spinning and sleeps until it is woken.
+    @Test func unevenHalvesFinish() {
+        for _ in 0..<20 {
+            let total = Atomic<Int>(0)
+            parallelFor(2, threads: 2) { range in
+                if range.lowerBound == 1 { usleep(2_000) }
+                total.add(1, ordering: .relaxed)
+            }
+            #expect(total.load(ordering: .relaxed) == 2)
+        }
     }
 }
