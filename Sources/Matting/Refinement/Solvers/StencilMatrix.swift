@@ -119,7 +119,10 @@ struct StencilMatrix: Sendable {
             (grid + paddedPosition(x: run.x, y: run.y)).update(from: xBase + run.index, count: run.count)
         }
         let offsets = tapOffsets
-        let groups = runGroups(count >= 16_384 ? threads : 1)
+        // Split from 2048 unknowns (50 k multiply-adds a part): a split costs about a microsecond
+        // (`parallelFor`'s helper thread). A 1080p portrait's band (~15 k unknowns) ran its 345
+        // products on one core at the former 16 k.
+        let groups = runGroups(count >= 2_048 ? threads : 1)
         coefficients.withUnsafeBufferPointer { coefficients in
             offsets.withUnsafeBufferPointer { offsets in
                 guard let coefficients = coefficients.baseAddress, let offsets = offsets.baseAddress else { return }
