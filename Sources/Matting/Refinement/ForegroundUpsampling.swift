@@ -55,6 +55,13 @@ enum ForegroundUpsampling {
         let lowBackground = (0..<colourWidth * colourHeight).map {
             SIMD4(estimate.background[$0 * 3], estimate.background[$0 * 3 + 1], estimate.background[$0 * 3 + 2], 0)
         }
+        // Working-grid cells whose coefficients give alpha 0 (or 1) whatever the colour: where all
+        // four cells a pixel interpolates between agree, its alpha byte is known without arithmetic.
+        let varying: UInt8 = 1
+        let constants = alphaCoefficients.map { linear -> UInt8 in
+            guard abs(linear.x) + abs(linear.y) + abs(linear.z) < 1e-6 else { return varying }
+            return linear.w <= 1e-6 ? 0 : linear.w >= 1 - 1e-6 ? 255 : varying
+        }
         // Every byte of the outputs is written below.
         var output = Output(alpha: .unfilled(width: width, height: height, channels: 1),
                             cutout: .unfilled(width: width, height: height, channels: 4))
@@ -69,76 +76,89 @@ enum ForegroundUpsampling {
         let refinedValues = refinedAlpha?.values
         photo.pixels.withUnsafeBufferPointer { pixels in
             alphaCoefficients.withUnsafeBufferPointer { coefficients in
-                lowForeground.withUnsafeBufferPointer { lowForeground in
-                    lowBackground.withUnsafeBufferPointer { lowBackground in
-                        output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
-                            output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
-                                background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
-                                    nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
-                                    nonisolated(unsafe) let backgroundPixels = backgroundPixels
-                                    parallelFor(height, threads: threads) { rows in
-                                        let alphaRows = AlphaRows(coefficients: coefficients, lowWidth: lowWidth,
-                                                                  columns: columns)
-                                        for y in rows {
-                                            let alphaRow = alphaPixels.baseAddress! + y * width
-                                            let photoRow = pixels.baseAddress! + y * width * channels
-                                            if let refined = refinedValues {
+                constants.withUnsafeBufferPointer { constants in
+                    lowForeground.withUnsafeBufferPointer { lowForeground in
+                        lowBackground.withUnsafeBufferPointer { lowBackground in
+                            output.alpha.pixels.withUnsafeMutableBufferPointer { alphaPixels in
+                                output.cutout.pixels.withUnsafeMutableBufferPointer { cutoutPixels in
+                                    background.pixels.withUnsafeMutableBufferPointer { backgroundPixels in
+                                        nonisolated(unsafe) let alphaPixels = alphaPixels, cutoutPixels = cutoutPixels
+                                        nonisolated(unsafe) let backgroundPixels = backgroundPixels
+                                        parallelFor(height, threads: threads) { rows in
+                                            for y in rows {
+                                                let row = Plane.tap(Float(y), scale: scaleY, length: lowHeight)
+                                                let top = row.low * lowWidth, bottom = row.high * lowWidth
+                                                let colourRow = Plane.tap(Float(y), scale: colourScaleY, length: colourHeight)
+                                                let colourTop = colourRow.low * colourWidth, colourBottom = colourRow.high * colourWidth
                                                 for x in 0..<width {
-                                                    alphaRow[x] = UInt8(min(max(refined[y * width + x], 0), 1) * 255 + 0.5)
-                                                }
-                                            } else {
-                                                alphaRows.evaluate(row: Plane.tap(Float(y), scale: scaleY, length: lowHeight),
-                                                                   photo: photoRow, channels: channels, into: alphaRow)
-                                            }
-                                            let colourRow = Plane.tap(Float(y), scale: colourScaleY, length: colourHeight)
-                                            let colourTop = colourRow.low * colourWidth, colourBottom = colourRow.high * colourWidth
-                                            /// Bilinear sample of a colour estimate at column `x`.
-                                            @inline(__always)
-                                            func sampleColour(_ values: UnsafeBufferPointer<SIMD4<Float>>, _ x: Int) -> SIMD4<Float> {
-                                                let column = colourColumns[x]
-                                                let left = column.low, right = column.high
-                                                let upper = values[colourTop + left] + (values[colourTop + right] - values[colourTop + left]) * column.weight
-                                                let lower = values[colourBottom + left] + (values[colourBottom + right] - values[colourBottom + left]) * column.weight
-                                                return upper + (lower - upper) * colourRow.weight
-                                            }
-                                            for x in 0..<width {
-                                                let index = y * width + x, base = x * channels
-                                                let red = photoRow[base]
-                                                let green = channels >= 3 ? photoRow[base + 1] : red
-                                                let blue = channels >= 3 ? photoRow[base + 2] : red
-                                                let alphaByte = alphaRow[x]
-                                                cutoutPixels[index * 4 + 3] = alphaByte
-                                                if alphaByte == 0 || alphaByte == 255 {
-                                                    cutoutPixels[index * 4] = red
-                                                    cutoutPixels[index * 4 + 1] = green
-                                                    cutoutPixels[index * 4 + 2] = blue
-                                                    guard estimatesBackground else { continue }
-                                                    if alphaByte == 0 {
-                                                        backgroundPixels[index * 3] = red
-                                                        backgroundPixels[index * 3 + 1] = green
-                                                        backgroundPixels[index * 3 + 2] = blue
-                                                    } else {
-                                                        let behind = sampleColour(lowBackground, x).unitClamped * 255 + 0.5
-                                                        backgroundPixels[index * 3] = UInt8(behind.x)
-                                                        backgroundPixels[index * 3 + 1] = UInt8(behind.y)
-                                                        backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                                                    let column = columns[x]
+                                                    let topLeft = top + column.low, topRight = top + column.high
+                                                    let bottomLeft = bottom + column.low, bottomRight = bottom + column.high
+                                                    @inline(__always)
+                                                    func sample(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+                                                        let upper = values[topLeft] + (values[topRight] - values[topLeft]) * column.weight
+                                                        let lower = values[bottomLeft] + (values[bottomRight] - values[bottomLeft]) * column.weight
+                                                        return upper + (lower - upper) * row.weight
                                                     }
-                                                    continue
+                                                    /// Bilinear sample of a colour estimate.
+                                                    @inline(__always)
+                                                    func sampleColour(_ values: UnsafeBufferPointer<SIMD4<Float>>) -> SIMD4<Float> {
+                                                        let column = colourColumns[x]
+                                                        let left = column.low, right = column.high
+                                                        let upper = values[colourTop + left] + (values[colourTop + right] - values[colourTop + left]) * column.weight
+                                                        let lower = values[colourBottom + left] + (values[colourBottom + right] - values[colourBottom + left]) * column.weight
+                                                        return upper + (lower - upper) * colourRow.weight
+                                                    }
+                                                    let index = y * width + x, base = index * channels
+                                                    let red = pixels[base]
+                                                    let green = channels >= 3 ? pixels[base + 1] : red
+                                                    let blue = channels >= 3 ? pixels[base + 2] : red
+                                                    let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
+                                                    let alphaByte: UInt8
+                                                    let constant = constants[topLeft]
+                                                    if let refined = refinedValues {
+                                                        alphaByte = UInt8(min(max(refined[index], 0), 1) * 255 + 0.5)
+                                                    } else if constant != varying && constants[topRight] == constant
+                                                        && constants[bottomLeft] == constant && constants[bottomRight] == constant {
+                                                        alphaByte = constant
+                                                    } else {
+                                                        let linear = sample(coefficients)
+                                                        let value = linear.x * colour.x + linear.y * colour.y + linear.z * colour.z + linear.w
+                                                        alphaByte = UInt8(min(max(value, 0), 1) * 255 + 0.5)
+                                                    }
+                                                    alphaPixels[index] = alphaByte
+                                                    cutoutPixels[index * 4 + 3] = alphaByte
+                                                    if alphaByte == 0 || alphaByte == 255 {
+                                                        cutoutPixels[index * 4] = red
+                                                        cutoutPixels[index * 4 + 1] = green
+                                                        cutoutPixels[index * 4 + 2] = blue
+                                                        guard estimatesBackground else { continue }
+                                                        if alphaByte == 0 {
+                                                            backgroundPixels[index * 3] = red
+                                                            backgroundPixels[index * 3 + 1] = green
+                                                            backgroundPixels[index * 3 + 2] = blue
+                                                        } else {
+                                                            let behind = sampleColour(lowBackground).unitClamped * 255 + 0.5
+                                                            backgroundPixels[index * 3] = UInt8(behind.x)
+                                                            backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                            backgroundPixels[index * 3 + 2] = UInt8(behind.z)
+                                                        }
+                                                        continue
+                                                    }
+                                                    let foreground0 = sampleColour(lowForeground), background0 = sampleColour(lowBackground)
+                                                    let a = Float(alphaByte) / 255, complement = 1 - a
+                                                    let residual = colour - a * foreground0 - complement * background0
+                                                    let step = residual / (a * a + complement * complement + lambda)
+                                                    let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
+                                                    cutoutPixels[index * 4] = UInt8(foreground.x)
+                                                    cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
+                                                    cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
+                                                    guard estimatesBackground else { continue }
+                                                    let behind = (background0 + complement * step).unitClamped * 255 + 0.5
+                                                    backgroundPixels[index * 3] = UInt8(behind.x)
+                                                    backgroundPixels[index * 3 + 1] = UInt8(behind.y)
+                                                    backgroundPixels[index * 3 + 2] = UInt8(behind.z)
                                                 }
-                                                let colour = SIMD4(Float(red), Float(green), Float(blue), 0) * (1 / 255)
-                                                let foreground0 = sampleColour(lowForeground, x), background0 = sampleColour(lowBackground, x)
-                                                let a = Float(alphaByte) / 255, complement = 1 - a
-                                                let residual = colour - a * foreground0 - complement * background0
-                                                let step = residual / (a * a + complement * complement + lambda)
-                                                let foreground = (foreground0 + a * step).unitClamped * 255 + 0.5
-                                                cutoutPixels[index * 4] = UInt8(foreground.x)
-                                                cutoutPixels[index * 4 + 1] = UInt8(foreground.y)
-                                                cutoutPixels[index * 4 + 2] = UInt8(foreground.z)
-                                                guard estimatesBackground else { continue }
-                                                let behind = (background0 + complement * step).unitClamped * 255 + 0.5
-                                                backgroundPixels[index * 3] = UInt8(behind.x)
-                                                backgroundPixels[index * 3 + 1] = UInt8(behind.y)
-                                                backgroundPixels[index * 3 + 2] = UInt8(behind.z)
                                             }
                                         }
                                     }
@@ -151,94 +171,6 @@ enum ForegroundUpsampling {
         }
         if estimatesBackground { output.background = background }
         return output
-    }
-
-    /// The alpha bytes of photo rows from the guided filter's coefficients, 16 pixels at a time: the
-    /// coefficients of a working-grid row are interpolated along the row once (kept while photo rows
-    /// fall between it and the next), then between the two grid rows, and applied to the pixels'
-    /// colours, with the arithmetic and order of `GuidedFilter.evaluate`, so the bytes are its bytes.
-    /// Belongs to one thread.
-    final class AlphaRows {
-        private let coefficients: UnsafeBufferPointer<SIMD4<Float>>
-        private let lowWidth: Int
-        private let columns: [(low: Int, high: Int, weight: Float)]
-        /// The photo's width rounded up to 16.
-        private let padded: Int
-        /// Two slots of a grid row interpolated along the row, each 4 planes (a_red, a_green, a_blue,
-        /// b) of `padded` floats, then the photo row's colours in [0, 1], 3 planes.
-        private let storage: UnsafeMutablePointer<Float>
-        /// The grid row each slot holds, or -1.
-        private var held = (-1, -1)
-
-        init(coefficients: UnsafeBufferPointer<SIMD4<Float>>, lowWidth: Int,
-             columns: [(low: Int, high: Int, weight: Float)]) {
-            self.coefficients = coefficients
-            self.lowWidth = lowWidth
-            self.columns = columns
-            padded = (columns.count + 15) / 16 * 16
-            storage = .allocate(capacity: 11 * padded)
-            storage.initialize(repeating: 0, count: 11 * padded)
-        }
-
-        deinit { storage.deallocate() }
-
-        /// The planes of slot `slot`.
-        private func planes(_ slot: Int) -> UnsafeMutablePointer<Float> { storage + slot * 4 * padded }
-
-        /// The slot holding grid row `row` interpolated along the row, filled when it is not held; not
-        /// slot `keep`.
-        private func slot(for row: Int, keep: Int) -> Int {
-            if held.0 == row { return 0 }
-            if held.1 == row { return 1 }
-            let slot = keep == 0 ? 1 : 0
-            if slot == 0 { held.0 = row } else { held.1 = row }
-            let planes = self.planes(slot), base = row * lowWidth
-            for x in 0..<columns.count {
-                let column = columns[x]
-                let left = coefficients[base + column.low], right = coefficients[base + column.high]
-                let value = left + (right - left) * column.weight
-                planes[x] = value.x
-                planes[padded + x] = value.y
-                planes[2 * padded + x] = value.z
-                planes[3 * padded + x] = value.w
-            }
-            return slot
-        }
-
-        /// Writes the alpha bytes of the photo row at `photo` (`channels` bytes a pixel) lying between
-        /// grid rows `row.low` and `row.high` at `row.weight`.
-        func evaluate(row: (low: Int, high: Int, weight: Float), photo: UnsafePointer<UInt8>, channels: Int,
-                      into alpha: UnsafeMutablePointer<UInt8>) {
-            let width = columns.count
-            let top = planes(slot(for: row.low, keep: -1))
-            let bottom = planes(slot(for: row.high, keep: held.0 == row.low ? 0 : 1))
-            let colours = storage + 8 * padded
-            for x in 0..<width {
-                let red = photo[x * channels]
-                colours[x] = Float(red) * (1 / 255)
-                colours[padded + x] = Float(channels >= 3 ? photo[x * channels + 1] : red) * (1 / 255)
-                colours[2 * padded + x] = Float(channels >= 3 ? photo[x * channels + 2] : red) * (1 / 255)
-            }
-            let weight = SIMD16<Float>(repeating: row.weight)
-            @inline(__always)
-            func load(_ plane: UnsafeMutablePointer<Float>, _ x: Int) -> SIMD16<Float> {
-                UnsafeRawPointer(plane + x).loadUnaligned(as: SIMD16<Float>.self)
-            }
-            var x = 0
-            while x < width {
-                @inline(__always)
-                func component(_ index: Int) -> SIMD16<Float> {
-                    let upper = load(top + index * padded, x), lower = load(bottom + index * padded, x)
-                    return upper + (lower - upper) * weight
-                }
-                let value = component(0) * load(colours, x) + component(1) * load(colours + padded, x)
-                    + component(2) * load(colours + 2 * padded, x) + component(3)
-                let scaled = value.clamped(lowerBound: .zero, upperBound: .one) * 255 + 0.5
-                let bytes = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<Int32>(scaled, rounding: .towardZero))
-                for lane in 0..<min(16, width - x) { alpha[x + lane] = bytes[lane] }
-                x += 16
-            }
-        }
     }
 
     /// The same per pixel, written plainly from an alpha plane already at full resolution and the
