@@ -55,15 +55,18 @@ let package = Package(
         /// target function by function and called only when cpuid says the CPU has it (`Precision`).
         .target(name: "CBFloat16"),
         /// Tensors, the format-neutral graph, model-file readers, CPU kernels, execution.
-        .target(name: "Inference", dependencies: ["CBFloat16"], swiftSettings: native),
+        /// Loops split over the cores (`parallelFor`), through a helper thread kept awake between them.
+        .target(name: "Parallelism", swiftSettings: native),
+        .target(name: "Inference", dependencies: ["CBFloat16", "Parallelism"], swiftSettings: native),
         /// Image buffers, codecs (JPEG, PNG, WebP), EXIF orientation.
-        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib"], swiftSettings: native),
+        .target(name: "Imaging", dependencies: ["CTurboJPEG", "CSPNG", "CWebP", "CEXIF", "CZlib", "Parallelism"],
+                swiftSettings: native),
         /// The matting pipeline: pre-processing, networks, fusion, refinement, compositing, and the one
         /// request type every front door runs (`MattingRequest`).
-        .target(name: "Matting", dependencies: ["Inference", "Imaging"], swiftSettings: native),
+        .target(name: "Matting", dependencies: ["Inference", "Imaging", "Parallelism"], swiftSettings: native),
         /// What the front doors share around the library: gathering inputs (files, folders, standard input,
         /// URLs through libcurl, with the address policy), naming outputs and writing them atomically.
-        .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl"], swiftSettings: native),
+        .target(name: "MattingIO", dependencies: ["Matting", "Imaging", "CCurl", "Parallelism"], swiftSettings: native),
         /// Durable jobs: their states, records and leases, the store protocol the service and the workers
         /// ask, the retry back-off, and running a job (a photo, or a video through `Video`). No database code
         /// (so the service and its fuzz target need none).
@@ -112,7 +115,7 @@ let package = Package(
             "Matting", "Imaging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
-        .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Parallelism"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
         /// Helpers for the test targets: temporary folders, a small HTTP server on loopback, test databases,

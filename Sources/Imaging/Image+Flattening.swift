@@ -1,3 +1,5 @@
+import Parallelism
+
 extension Image {
     /// An RGB image with straight alpha composited over a solid `background` colour:
     /// `out = (colour * alpha + background * (255 - alpha)) / 255`, rounded to nearest. Grey is repeated
@@ -11,7 +13,7 @@ extension Image {
             output.pixels.withUnsafeMutableBufferPointer { target in
                 nonisolated(unsafe) let target = target
                 let width = width
-                splitRows(height, threads: threads) { rows in
+                parallelFor(height, threads: threads) { rows in
                     for pixel in rows.lowerBound * width..<rows.upperBound * width {
                         let alpha = Int(source[pixel * 4 + 3])
                         for channel in 0..<3 {

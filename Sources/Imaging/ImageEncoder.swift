@@ -1,3 +1,5 @@
+import Parallelism
+
 /// Writes `Image`s as PNG, WebP or JPEG files.
 public enum ImageEncoder {
     /// Lossless PNG, 8 bits per sample: 1 channel -> grey, 3 -> RGB, 4 -> RGBA. Coded in strips on up to

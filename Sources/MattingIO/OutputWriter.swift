@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Parallelism
 
 /// Why output files could not be written. The message names the file and the system's reason.
 public struct OutputError: Error, Equatable, CustomStringConvertible {

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
-@testable import Inference
+@testable import Parallelism
 
 /// `parallelFor`'s two-way splits through the `HelperThread`: every index exactly once, over many
 /// hand-offs in a row, after the helper has gone to sleep, and with callers contending for it (the

@@ -1,5 +1,6 @@
 import CZlib
 import Dispatch
+import Parallelism
 #if canImport(Glibc)
 import Glibc
 #else

@@ -1,3 +1,5 @@
+import Parallelism
+
 extension Image {
     /// Shrinks by area averaging (box filter): output pixel (X, Y) is the rounded mean of the source
     /// pixels (x, y) with `x * newWidth / width == X` and `y * newHeight / height == Y`, every source
@@ -15,7 +17,7 @@ extension Image {
             result.pixels.withUnsafeMutableBufferPointer { target in
                 nonisolated(unsafe) let target = target
                 nonisolated(unsafe) let source = source.baseAddress!
-                splitRows(newHeight, threads: threads) { rows in
+                parallelFor(newHeight, threads: threads) { rows in
                     // One output row's sums, summed a source row at a time, each cell's pixels in registers.
                     let sums = UnsafeMutablePointer<UInt32>.allocate(capacity: newWidth * channels)
                     defer { sums.deallocate() }

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 extension Image {
     /// Resizes with a Lanczos filter (a = 3), widened by the scale factor when shrinking so that it
@@ -100,7 +101,7 @@ extension Image {
             result.pixels.withUnsafeMutableBufferPointer { target in
                 weights.withUnsafeBufferPointer { weights in
                     nonisolated(unsafe) let target = target
-                    splitRows(outputHeight, threads: threads) { rows in
+                    parallelFor(outputHeight, threads: threads) { rows in
                         for y in rows {
                             for x in 0..<outputWidth {
                                 let tap = horizontal ? x : y
@@ -153,7 +154,7 @@ extension Image {
             result.pixels.withUnsafeMutableBufferPointer { target in
                 taps.weights.withUnsafeBufferPointer { weights in
                     nonisolated(unsafe) let target = target
-                    splitRows(height, threads: threads) { rows in
+                    parallelFor(height, threads: threads) { rows in
                         // Float x * 16 + row * 4 + channel: pixel x of the block's rows, one SIMD16 a pixel.
                         let block = UnsafeMutableRawPointer.allocate(byteCount: width * 64, alignment: 64)
                         defer { block.deallocate() }
@@ -207,7 +208,7 @@ extension Image {
             result.pixels.withUnsafeMutableBufferPointer { target in
                 taps.weights.withUnsafeBufferPointer { weights in
                     nonisolated(unsafe) let target = target
-                    splitRows(length, threads: threads) { rows in
+                    parallelFor(length, threads: threads) { rows in
                         var sums = [Float](repeating: 0, count: rowLength)
                         sums.withUnsafeMutableBufferPointer { sums in
                             for y in rows {

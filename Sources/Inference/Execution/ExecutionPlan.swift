@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// A graph made ready to run for fixed input shapes: shapes inferred, kernels chosen and weights packed
 /// once, and every intermediate value given a place in one arena (`ArenaPlanner`) whose size is near

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Concatenation of row-major tensors along one axis (ONNX Concat, TFLite CONCATENATION).
 
 /// The shape of `shapes` concatenated along `axis`, or nil when they cannot be: no parts, different ranks,

@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 // Elementwise operators: activations (TFLite RELU, RELU6, HARD_SWISH, LOGISTIC; ONNX Relu, Sigmoid) and the
 // binary operators add and multiply with NumPy broadcasting (TFLite ADD/MUL, ONNX Add/Mul), optionally followed

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Mean over axes (TFLite MEAN, ONNX ReduceMean, and global average pooling).
 
 /// The shape of the mean of a `shape` tensor over `axes` (negative counts from the end), or nil when an

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Zero padding of a row-major tensor (TFLite PAD with its default constant 0).
 
 /// The shape of `shape` padded by `before[d]` elements before and `after[d]` after along each axis `d`,

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Average and max pooling over NHWC (TFLite AVERAGE_POOL_2D and MAX_POOL_2D, ONNX AveragePool with
 // count_include_pad = 0, MaxPool, GlobalAveragePool).
 

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Spatial resize of NHWC: ONNX Resize (opset 11 and later; modes nearest and linear over height and width)
 // and TFLite RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR.
 //

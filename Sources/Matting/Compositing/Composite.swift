@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Parallelism
 
 /// What a composite puts behind the person.
 public enum Backdrop: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Parallelism
 
 /// Cut-outs: the photo's colours under an alpha matte.
 public enum Cutout {

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Inference
+import Parallelism
 
 /// How a photo is matted.
 public struct MattingOptions: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Parallelism
 
 /// The closed-form matting system of `MattingLaplacian` (Levin, Lischinski and Weiss 2008: L_UU
 /// alpha_U = -L_UK alpha_K over 3x3 windows) for a thin band of unknown pixels in a large photo, with

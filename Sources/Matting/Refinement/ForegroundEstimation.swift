@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Inference
+import Parallelism
 
 /// Foreground and background colours behind a photo, given its alpha matte: the multi-level
 /// estimation of Germer, Uelwer, Conrad and Harmeling, "Fast Multi-Level Foreground Estimation"

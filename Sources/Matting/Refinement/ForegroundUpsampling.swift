@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Parallelism
 
 /// The full-resolution pass of `MatteRefinement`: alpha, foreground and background colours at the
 /// photo's size from estimates made on a coarser working grid, in one sweep over the photo.

@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Parallelism
 
 /// The matting Laplacian of Levin, Lischinski and Weiss, "A Closed-Form Solution to Natural Image
 /// Matting" (TPAMI 2008), restricted to the unknown pixels of a trimap.

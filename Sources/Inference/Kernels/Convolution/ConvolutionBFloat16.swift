@@ -1,4 +1,5 @@
 import CBFloat16
+import Parallelism
 
 extension PackedConvolution {
     /// The pointwise and general strategies in bfloat16 (`usesBFloat16`), both as the general

@@ -1,3 +1,5 @@
+import Parallelism
+
 extension PackedConvolution {
     /// Depthwise (`groups == inputChannels == outputChannels`): each channel convolved with its own
     /// kernel, 16 channels per vector. Input rows come zero-padded left, right and up to a multiple

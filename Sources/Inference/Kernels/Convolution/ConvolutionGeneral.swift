@@ -1,3 +1,5 @@
+import Parallelism
+
 extension PackedConvolution {
     /// Any kernel size, stride, dilation, padding and grouping, as an implicit GEMM: for each
     /// output row, the input rows its kernel rows reach come from a zero-padded ring

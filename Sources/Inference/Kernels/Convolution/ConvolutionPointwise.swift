@@ -1,3 +1,5 @@
+import Parallelism
+
 extension PackedConvolution {
     /// 1x1, stride 1, unpadded, one group: the GEMM `[pixels x inputChannels] x [inputChannels x
     /// outputChannels]` over all pixels of all images. Pixels go in chunks small enough for the

@@ -1,3 +1,5 @@
+import Parallelism
+
 // Transposed convolution (groups 1) over NHWC with OHWI weights: MediaPipe's custom TFLite op
 // Convolution2DTransposeBias, TFLite TRANSPOSE_CONV, and ONNX ConvTranspose (weights transposed to OHWI by the importer).
 

@@ -1,4 +1,5 @@
 import Inference
+import Parallelism
 
 /// A sparse matrix in compressed sparse row form, single precision: the coarse operators and
 /// interpolations of `SmoothedAggregation`.

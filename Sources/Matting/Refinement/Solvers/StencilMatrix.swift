@@ -1,4 +1,5 @@
 import Inference
+import Parallelism
 
 /// Consecutive active pixels on one row of a grid: `count` pixels from (`x`, `y`), numbered
 /// `index ..< index + count` among the active pixels (raster order).

@@ -1,4 +1,12 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Online processors, at least 1.
+public let processorCount = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// Runs `body` over `0..<count`, split into one contiguous chunk per thread, on up to `threads`
 /// cores: the calling thread takes the first chunk and the others go to the global queue, or, split
@@ -28,5 +36,13 @@ public func parallelFor(_ count: Int, threads: Int, _ body: (Range<Int>) -> Void
         }
         body(chunk(0))
         group.wait()
+    }
+}
+
+/// Runs `body(worker)` for `worker` in `0..<workers` at once (`parallelFor`, one index a chunk): worker 0
+/// on the calling thread; returns when all have finished.
+public func inParallel(_ workers: Int, _ body: (Int) -> Void) {
+    parallelFor(workers, threads: workers) { range in
+        for worker in range { body(worker) }
     }
 }
