@@ -20,7 +20,8 @@ final class HelperThread: @unchecked Sendable {
     @usableFromInline
     static let shared = HelperThread()
 
-    /// How long the thread spins for the next piece of work before it sleeps.
+    /// How long either side spins before it sleeps: the thread for the next piece of work, the caller for
+    /// the thread's half.
     static let spinTime = Duration.microseconds(100)
 
     private let claimed = Atomic<Bool>(false)
