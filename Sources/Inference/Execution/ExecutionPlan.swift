@@ -288,7 +288,7 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// Runs the graph on `inputs` (one tensor per graph input, shapes as planned) using up to `threads`
     /// cores. Each step splits its work by its own measure of what is worth a second core; two-way
     /// splits go to the `HelperThread`, which stays awake between steps, so even the selfie network's
-    /// small steps gain (bf16, Zen 4: 2.2 ms on one core, 1.74 on two; when each step woke a thread of
+    /// small steps gain (bf16, Zen 4: 2.2 ms on one core, 1.33 on two; when each step woke a thread of
     /// the dispatch queue, two cores were slower than one).
     ///
     /// - Parameter profile: when given, called after each step, in the order of `stepDescriptions`,
