@@ -115,7 +115,8 @@ let package = Package(
             "Matting", "Imaging", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: native),
 
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Parallelism"], swiftSettings: native),
+        .testTarget(name: "ParallelismTests", dependencies: ["Parallelism"], swiftSettings: native),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"], swiftSettings: native),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: native),
         .testTarget(name: "MattingTests", dependencies: ["Matting"], swiftSettings: native),
         /// Helpers for the test targets: temporary folders, a small HTTP server on loopback, test databases,

@@ -10,11 +10,9 @@ import Synchronization
 /// thread, and that caller goes the dispatch queue's way. After `spinTime` without work the thread
 /// sleeps on a condition until the next `run`, so an idle process does not spin.
 ///
-/// Hand-off: the caller stores the work, then publishes it by raising `posted` (sequentially consistent,
-/// as is the thread's `sleeping` flag, so that either the caller sees the thread asleep and signals it
-/// under the lock, or the thread sees the new work before it waits); the thread runs it and stores
-/// `finished`, which the caller spins on after its own half, for at most `spinTime` before it sleeps
-/// on a condition of its own that the thread signals (the same pattern with the caller's `waiting`).
+/// Hand-off: the caller stores the work, then publishes it by raising `posted`; the thread runs it and
+/// stores `finished`, which the caller waits for after its own half. Each side waits the same way
+/// (`SpinThenSleep`): a spin, then a sleep that the other side ends.
 @usableFromInline
 final class HelperThread: @unchecked Sendable {
     @usableFromInline
@@ -27,10 +25,8 @@ final class HelperThread: @unchecked Sendable {
     private let claimed = Atomic<Bool>(false)
     private let posted = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
-    private let sleeping = Atomic<Bool>(false)
-    private let wake = NSCondition()
-    private let waiting = Atomic<Bool>(false)
-    private let done = NSCondition()
+    /// How the thread waits for `posted`, and the caller for `finished`.
+    private let threadWait = SpinThenSleep(), callerWait = SpinThenSleep()
     /// The work and its range, written by the caller before `posted` is raised, read by the thread after.
     private nonisolated(unsafe) var work: ((Range<Int>) -> Void)?
     private nonisolated(unsafe) var range = 0..<0
@@ -54,61 +50,23 @@ final class HelperThread: @unchecked Sendable {
             range = second
             let ticket = posted.load(ordering: .relaxed) + 1
             posted.store(ticket, ordering: .sequentiallyConsistent)
-            if sleeping.load(ordering: .sequentiallyConsistent) {
-                wake.lock()
-                wake.signal()
-                wake.unlock()
-            }
+            threadWait.wake()
             body(first)
-            if !Self.spin(until: { finished.load(ordering: .acquiring) == ticket }) {
-                done.lock()
-                waiting.store(true, ordering: .sequentiallyConsistent)
-                while finished.load(ordering: .sequentiallyConsistent) != ticket { done.wait() }
-                waiting.store(false, ordering: .relaxed)
-                done.unlock()
-            }
+            callerWait.wait { finished.load(ordering: .sequentiallyConsistent) == ticket }
             work = nil
         }
         claimed.store(false, ordering: .releasing)
         return true
     }
 
-    /// Checks `condition` until it holds (true) or `spinTime` has passed (false). Every 128 checks it
-    /// yields the core: when the scheduler has put the caller and the thread on one core, the other
-    /// gets to run instead of waiting out the spin (without it, two-core selfie runs took 1.3 ms or
-    /// 2.8 ms by turns).
-    private static func spin(until condition: () -> Bool) -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + spinTime
-        var spins = 0
-        while !condition() {
-            spins &+= 1
-            if spins & 127 == 0 {
-                if clock.now > deadline { return false }
-                sched_yield()
-            }
-        }
-        return true
-    }
-
     private func serve() {
         var seen = 0
         while true {
-            if !Self.spin(until: { posted.load(ordering: .acquiring) != seen }) {
-                wake.lock()
-                sleeping.store(true, ordering: .sequentiallyConsistent)
-                while posted.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
-                sleeping.store(false, ordering: .relaxed)
-                wake.unlock()
-            }
+            threadWait.wait { posted.load(ordering: .sequentiallyConsistent) != seen }
             seen = posted.load(ordering: .acquiring)
             runWork()
             finished.store(seen, ordering: .sequentiallyConsistent)
-            if waiting.load(ordering: .sequentiallyConsistent) {
-                done.lock()
-                done.signal()
-                done.unlock()
-            }
+            callerWait.wake()
         }
     }
 
@@ -118,5 +76,49 @@ final class HelperThread: @unchecked Sendable {
     private func runWork() {
         let body = work.unsafelyUnwrapped
         body(range)
+    }
+}
+
+/// One side's wait for the other: `wait(until:)` spins for up to `HelperThread.spinTime`, then sleeps
+/// until the other side, having made the condition true, calls `wake()`. The condition reads, and the
+/// other side writes, with sequentially consistent ordering, as `asleep` is written and read: so either
+/// the waker sees the waiter asleep and signals it under the lock, or the waiter sees the condition
+/// true before it sleeps.
+private final class SpinThenSleep {
+    private let asleep = Atomic<Bool>(false)
+    private let condition = NSCondition()
+
+    func wait(until done: () -> Bool) {
+        if Self.spin(until: done) { return }
+        condition.lock()
+        asleep.store(true, ordering: .sequentiallyConsistent)
+        while !done() { condition.wait() }
+        asleep.store(false, ordering: .relaxed)
+        condition.unlock()
+    }
+
+    func wake() {
+        guard asleep.load(ordering: .sequentiallyConsistent) else { return }
+        condition.lock()
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Checks `done` until it holds (true) or `spinTime` has passed (false). Every 128 checks it yields
+    /// the core: when the scheduler has put the caller and the thread on one core, the other gets to
+    /// run instead of waiting out the spin (without it, two-core selfie runs took 1.3 ms or 2.8 ms by
+    /// turns).
+    private static func spin(until done: () -> Bool) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + HelperThread.spinTime
+        var spins = 0
+        while !done() {
+            spins &+= 1
+            if spins & 127 == 0 {
+                if clock.now > deadline { return false }
+                sched_yield()
+            }
+        }
+        return true
     }
 }
