@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// A box blur of an image held on a coarse grid, cheap on large photos and on every frame of a video.

@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// What a composite puts behind the person.

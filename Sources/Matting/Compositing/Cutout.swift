@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// Cut-outs: the photo's colours under an alpha matte.

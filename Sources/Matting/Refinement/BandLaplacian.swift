@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// The closed-form matting system of `MattingLaplacian` (Levin, Lischinski and Weiss 2008: L_UU

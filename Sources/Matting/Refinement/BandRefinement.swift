@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// Alpha at the photo's own resolution where it is uncertain: the last step of `MatteRefinement`.

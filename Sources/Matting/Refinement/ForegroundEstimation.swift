@@ -1,6 +1,5 @@
 import Foundation
 import Imaging
-import Inference
 import Parallelism
 
 /// Foreground and background colours behind a photo, given its alpha matte: the multi-level

@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// The full-resolution pass of `MatteRefinement`: alpha, foreground and background colours at the

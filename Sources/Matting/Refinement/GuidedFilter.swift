@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// Edge-aware upsampling of a coarse probability map, guided by the full-resolution photo.

@@ -1,5 +1,4 @@
 import Imaging
-import Inference
 import Parallelism
 
 /// The matting Laplacian of Levin, Lischinski and Weiss, "A Closed-Form Solution to Natural Image

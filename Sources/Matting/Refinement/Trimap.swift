@@ -1,4 +1,3 @@
-import Inference
 import Parallelism
 
 /// A trimap: each pixel known background, known foreground, or unknown (to be solved).

@@ -1,4 +1,3 @@
-import Inference
 import Parallelism
 
 /// A multigrid V-cycle, used as the preconditioner of conjugate gradients.

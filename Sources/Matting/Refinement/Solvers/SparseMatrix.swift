@@ -1,4 +1,3 @@
-import Inference
 import Parallelism
 
 /// A sparse matrix in compressed sparse row form, single precision: the coarse operators and

@@ -1,4 +1,3 @@
-import Inference
 import Parallelism
 
 /// Consecutive active pixels on one row of a grid: `count` pixels from (`x`, `y`), numbered
